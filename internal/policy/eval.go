@@ -1,0 +1,398 @@
+package policy
+
+import (
+	"slices"
+	"strings"
+)
+
+// Principal is the caller as Principal/NotPrincipal see it.
+type Principal struct {
+	Account       string // 12-digit account id of the caller
+	ARN           string // user, role (for a role session), federated user or root ARN
+	SessionARN    string // arn:aws:sts::ACCT:assumed-role/ROLE/SESSION for role sessions
+	Service       string // e.g. "ec2.amazonaws.com" when a service calls
+	Federated     string // identity provider for AssumeRoleWith{SAML,WebIdentity}
+	CanonicalUser string
+	Anonymous     bool
+}
+
+// Request is one authorization question.
+type Request struct {
+	Action    string // "service:ActionName"
+	Resource  string // ARN, or "*" for actions without a resource
+	Principal *Principal
+	Context   *Context
+}
+
+// Match identifies a statement that applied to a request.
+type Match struct {
+	Policy     int // index of the policy in NewSet's arguments
+	Statement  int // index of the statement in the policy
+	Sid        string
+	Effect     Effect
+	Start, End Position
+}
+
+// Result of evaluating a Set. Allowed means some Allow statement applied and
+// no Deny did; Denied means an explicit Deny applied. Neither means an
+// implicit deny. Reuse a Result across calls to avoid allocations.
+type Result struct {
+	Allowed bool
+	Denied  bool
+	Matched []Match
+	Missing []string // condition keys (as written) a condition needed but the request lacked
+
+	sc evalScratch
+}
+
+// Reset clears r, keeping its storage.
+func (r *Result) Reset() {
+	r.Allowed, r.Denied = false, false
+	r.Matched = r.Matched[:0]
+	r.Missing = r.Missing[:0]
+}
+
+func (r *Result) addMissing(k string) {
+	for _, m := range r.Missing {
+		if m == k {
+			return
+		}
+	}
+	r.Missing = append(r.Missing, k)
+}
+
+// cstmt is a statement compiled for evaluation.
+type cstmt struct {
+	effect    Effect
+	notAction bool
+	actions   []string // lower-cased, glob-encoded
+
+	anyResource bool // Resource "*" (or Trust: no resource element)
+	notResource bool
+	resources   []template
+
+	principal    *cprincipal // nil: statement has no Principal element
+	notPrincipal bool
+
+	conds []ccond
+}
+
+type cprincipal struct {
+	all                                     bool
+	accounts, arns, services, feds, canonic []string
+}
+
+func compileStatement(st *Statement, withVars bool) cstmt {
+	c := cstmt{effect: st.Effect}
+	acts := st.Action
+	if st.NotAction != nil {
+		acts, c.notAction = st.NotAction, true
+	}
+	for _, a := range acts {
+		c.actions = append(c.actions, encodeGlob(strings.ToLower(a)))
+	}
+	res := st.Resource
+	if st.NotResource != nil {
+		res, c.notResource = st.NotResource, true
+	}
+	if res == nil {
+		c.anyResource = true // trust policies: the role itself
+	}
+	for _, r := range res {
+		if r == "*" && !c.notResource {
+			c.anyResource = true
+		}
+		c.resources = append(c.resources, compileTemplate(r, withVars, true, resourcePartOffset(r)))
+	}
+	if c.anyResource {
+		c.resources = nil
+	}
+	ps := st.Principal
+	if st.NotPrincipal != nil {
+		ps, c.notPrincipal = st.NotPrincipal, true
+	}
+	if ps != nil {
+		c.principal = compilePrincipal(ps)
+	}
+	for _, cd := range st.Condition {
+		op, q, ifExists, _ := parseOperator(cd.Operator)
+		c.conds = append(c.conds, compileCondition(op, q, ifExists, cd.Key, cd.Values, withVars && op.kind.variablesAllowed()))
+	}
+	return c
+}
+
+// resourcePartOffset is where the resource part of an ARN begins (after the
+// fifth colon); variables may appear only there.
+func resourcePartOffset(arn string) int {
+	off := 0
+	for i := 0; i < 5; i++ {
+		j := strings.IndexByte(arn[off:], ':')
+		if j < 0 {
+			return len(arn)
+		}
+		off += j + 1
+	}
+	return off
+}
+
+func compilePrincipal(ps *PrincipalSpec) *cprincipal {
+	cp := &cprincipal{all: ps.Wildcard}
+	for _, v := range ps.AWS {
+		switch {
+		case v == "*":
+			cp.all = true // {"AWS":"*"} is the same as "*"
+		case isAccountID(v):
+			cp.accounts = append(cp.accounts, v)
+		case strings.HasSuffix(v, ":root") && strings.Count(v, ":") == 5:
+			cp.accounts = append(cp.accounts, strings.Split(v, ":")[4])
+		default:
+			cp.arns = append(cp.arns, v)
+		}
+	}
+	cp.services = ps.Service
+	cp.feds = ps.Federated
+	cp.canonic = ps.CanonicalUser
+	return cp
+}
+
+// match: an account (id or root ARN) stands for every principal of the
+// account; a role ARN also matches sessions of the role (Principal.ARN is the
+// role ARN for those); an assumed-role ARN matches that session only.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html
+func (cp *cprincipal) match(p *Principal) bool {
+	if cp.all {
+		return true
+	}
+	if p == nil || p.Anonymous {
+		return false
+	}
+	if p.Account != "" && slices.Contains(cp.accounts, p.Account) {
+		return true
+	}
+	for _, a := range cp.arns {
+		if (p.ARN != "" && a == p.ARN) || (p.SessionARN != "" && a == p.SessionARN) {
+			return true
+		}
+	}
+	if p.Service != "" {
+		for _, s := range cp.services {
+			if strings.EqualFold(s, p.Service) {
+				return true
+			}
+		}
+	}
+	if p.Federated != "" && slices.Contains(cp.feds, p.Federated) {
+		return true
+	}
+	return p.CanonicalUser != "" && slices.Contains(cp.canonic, p.CanonicalUser)
+}
+
+// Set is a compiled, immutable collection of policies, safe for concurrent
+// use. Statements are indexed by action so that a decision only visits the
+// statements that can apply: those naming the action exactly, those with a
+// wildcard inside the action's service, and those matching any service
+// ("*" and NotAction).
+type Set struct {
+	stmts   []setStmt
+	exact   map[string][]cand // "service:action" → candidates, in statement order
+	service map[string][]cand // "service" → wildcard and global candidates
+	global  []cand
+}
+
+type setStmt struct {
+	c          *cstmt
+	policy, ix int
+	sid        string
+	start, end Position
+}
+
+type cand struct {
+	idx int32
+	// check: the action still has to be matched (wildcard or NotAction);
+	// false when the index entry is itself an exact match.
+	check bool
+}
+
+// NewSet compiles the policies into a Set. Nil policies are skipped but keep
+// their index in Match.Policy.
+func NewSet(ps ...*Policy) *Set {
+	s := &Set{exact: map[string][]cand{}, service: map[string][]cand{}}
+	exactBy := map[string][]cand{}
+	wildBy := map[string][]cand{}
+	for pi, p := range ps {
+		if p == nil {
+			continue
+		}
+		for si := range p.Statements {
+			st := &p.Statements[si]
+			idx := int32(len(s.stmts))
+			s.stmts = append(s.stmts, setStmt{c: &st.c, policy: pi, ix: si, sid: st.Sid, start: st.Start, end: st.End})
+			if st.c.notAction || slices.Contains(st.c.actions, string(wStar)) {
+				s.global = append(s.global, cand{idx, st.c.notAction})
+				continue
+			}
+			for _, a := range st.c.actions {
+				svc, _, _ := strings.Cut(a, ":")
+				if hasWild(a) {
+					wildBy[svc] = appendCand(wildBy[svc], cand{idx, true})
+				} else {
+					exactBy[a] = appendCand(exactBy[a], cand{idx, false})
+				}
+			}
+		}
+	}
+	for svc, w := range wildBy {
+		s.service[svc] = mergeCands(w, s.global)
+	}
+	for a, e := range exactBy {
+		svc, _, _ := strings.Cut(a, ":")
+		s.exact[a] = mergeCands(mergeCands(e, wildBy[svc]), s.global)
+	}
+	return s
+}
+
+func appendCand(l []cand, c cand) []cand {
+	if n := len(l); n > 0 && l[n-1].idx == c.idx {
+		l[n-1].check = l[n-1].check && c.check
+		return l
+	}
+	return append(l, c)
+}
+
+// mergeCands merges two index-sorted lists; a statement in both needs no
+// action check if either entry says so.
+func mergeCands(a, b []cand) []cand {
+	out := make([]cand, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case j == len(b) || (i < len(a) && a[i].idx < b[j].idx):
+			out = append(out, a[i])
+			i++
+		case i == len(a) || b[j].idx < a[i].idx:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, cand{a[i].idx, a[i].check && b[j].check})
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+// Len is the number of statements in the set.
+func (s *Set) Len() int { return len(s.stmts) }
+
+// Evaluate decides r against the set and fills out (reset first). Every
+// applicable statement is reported in Matched, in policy and statement order.
+func (s *Set) Evaluate(r *Request, out *Result) {
+	out.Reset()
+	var stack [128]byte
+	act := appendLowerASCII(stack[:0], r.Action)
+	cands := s.lookup(act)
+	allow := false
+	for _, c := range cands {
+		ss := &s.stmts[c.idx]
+		st := ss.c
+		if c.check && !st.matchAction(act) {
+			continue
+		}
+		if !st.matchResource(r, &out.sc) {
+			continue
+		}
+		if st.principal != nil && st.principal.match(r.Principal) == st.notPrincipal {
+			continue
+		}
+		if !st.matchConditions(r.Context, out) {
+			continue
+		}
+		out.Matched = append(out.Matched, Match{Policy: ss.policy, Statement: ss.ix, Sid: ss.sid, Effect: st.effect, Start: ss.start, End: ss.end})
+		if st.effect == Deny {
+			out.Denied = true
+		} else {
+			allow = true
+		}
+	}
+	out.Allowed = allow && !out.Denied
+}
+
+func (s *Set) lookup(act []byte) []cand {
+	if l, ok := s.exact[string(act)]; ok {
+		return l
+	}
+	svc := act
+	for i, c := range act {
+		if c == ':' {
+			svc = act[:i]
+			break
+		}
+	}
+	if l, ok := s.service[string(svc)]; ok {
+		return l
+	}
+	return s.global
+}
+
+func appendLowerASCII(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func (st *cstmt) matchAction(act []byte) bool {
+	m := false
+	for _, p := range st.actions {
+		if globMatch(p, act) {
+			m = true
+			break
+		}
+	}
+	return m != st.notAction
+}
+
+func (st *cstmt) matchResource(r *Request, sc *evalScratch) bool {
+	if st.anyResource {
+		return true
+	}
+	m := false
+	for i := range st.resources {
+		t := &st.resources[i]
+		if !t.hasVars() {
+			if arnMatch(t.text, r.Resource) {
+				m = true
+				break
+			}
+			continue
+		}
+		// An ARN whose variable has no value matches nothing (for Resource
+		// and NotResource alike).
+		b, ok := t.resolve(r.Context, sc.buf[:0])
+		sc.buf = b
+		if ok && arnMatch(b, r.Resource) {
+			m = true
+			break
+		}
+	}
+	return m != st.notResource
+}
+
+// matchConditions ANDs every operator/key pair of the block.
+func (st *cstmt) matchConditions(ctx *Context, out *Result) bool {
+	for i := range st.conds {
+		c := &st.conds[i]
+		ok, missing := c.eval(ctx, &out.sc)
+		if missing {
+			out.addMissing(c.keyName)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
