@@ -1,0 +1,155 @@
+// Package app wires iamd together: Config → store, keyring, services,
+// authentication, authorization and the HTTP edge. It is the only package
+// that knows every concrete type.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/iamd/iamd/internal/accounts"
+	"github.com/iamd/iamd/internal/apierr"
+	"github.com/iamd/iamd/internal/authn"
+	"github.com/iamd/iamd/internal/config"
+	"github.com/iamd/iamd/internal/httpapi"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/secrets"
+	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/service/sts"
+	"github.com/iamd/iamd/internal/store"
+	"github.com/iamd/iamd/internal/store/postgres"
+	"github.com/iamd/iamd/internal/store/sqlite"
+)
+
+// App is a wired iamd instance.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Store    store.Store
+	Keys     *secrets.Keyring
+	IDs      ids.Source
+	Now      func() time.Time
+	Registry service.Registry
+	IAM      *iam.Service
+	Authn    *authn.Authenticator
+	Server   *httpapi.Server
+
+	// Bootstrap is what first start created (or found) for the default account.
+	Bootstrap Bootstrap
+}
+
+// Open builds an App from cfg: opens the store, loads or creates the
+// secret key, registers the services and bootstraps the default account.
+// ctx bounds background work (it should live as long as the App).
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	a := &App{Config: cfg, Log: log, Now: time.Now, Registry: service.Registry{}}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("app: data dir: %w", err)
+	}
+	var err error
+	if cfg.PostgresDSN != "" {
+		a.Store, err = postgres.Open(ctx, cfg.PostgresDSN)
+	} else {
+		a.Store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "iamd.db"))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("app: open store: %w", err)
+	}
+	key, err := secrets.LoadOrCreateKeyFile(keyFile(cfg))
+	if err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("app: secret key: %w", err)
+	}
+	if a.Keys, err = secrets.NewKeyring(key); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+
+	a.IAM = &iam.Service{Store: a.Store, Keys: a.Keys, IDs: a.IDs, Log: log}
+	a.IAM.Register(a.Registry)
+	(&sts.Service{Store: a.Store, IDs: a.IDs}).Register(a.Registry)
+
+	a.Authn = authn.New(ctx, &authn.Authenticator{
+		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
+	})
+	a.Server = &httpapi.Server{
+		Registry: a.Registry, Authn: a.Authn, Log: log, Now: a.Now, IDs: a.IDs,
+	}
+	if cfg.Auth == config.AuthOff {
+		a.Server.Reset = a.Reset
+	}
+	if a.Bootstrap, err = a.bootstrap(ctx); err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("app: bootstrap: %w", err)
+	}
+	return a, nil
+}
+
+// keyFile is where the at-rest encryption key lives. Several nodes sharing
+// PostgreSQL must share it: set IAMD_KEY_FILE to a common path.
+func keyFile(cfg config.Config) string {
+	if p := os.Getenv("IAMD_KEY_FILE"); p != "" {
+		return p
+	}
+	return filepath.Join(cfg.DataDir, "master.key")
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Handler is the HTTP handler serving every API.
+func (a *App) Handler() http.Handler { return a.Server }
+
+// Reset wipes every account and bootstraps the default account again with
+// the same admin key, for test suites (POST /moto-api/reset).
+func (a *App) Reset(ctx context.Context) error {
+	err := a.Store.WithTx(ctx, func(tx store.Tx) error {
+		all, err := accounts.List(ctx, tx)
+		if err != nil {
+			return err
+		}
+		for _, acct := range all {
+			if err := accounts.Delete(ctx, tx, acct.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	_, err = a.bootstrap(ctx)
+	return err
+}
+
+// call builds the service call of an internal operation run as root of account.
+func (a *App) rootCall(account, partition string) *service.Call {
+	p := rootPrincipal(partition, account)
+	return &service.Call{RequestID: a.IDs.RequestID(), Service: "iam", Region: "us-east-1", Partition: partition, Account: account, Principal: p, Now: a.Now()}
+}
+
+// invoke runs a registered operation internally (bootstrap, CLI).
+func (a *App) invoke(ctx context.Context, c *service.Call, svc, op string, in map[string]any) (map[string]any, error) {
+	h := a.Registry.Lookup(svc, op)
+	if h == nil {
+		return nil, fmt.Errorf("app: %s:%s is not implemented", svc, op)
+	}
+	c.Service, c.Operation = svc, op
+	return h(ctx, c, in)
+}
+
+// isExists reports an EntityAlreadyExists error.
+func isExists(err error) bool {
+	var ae *apierr.Error
+	return errors.As(err, &ae) && ae.Code == apierr.EntityAlreadyExists
+}

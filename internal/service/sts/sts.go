@@ -1,0 +1,35 @@
+// Package sts implements the AWS Security Token Service API.
+package sts
+
+import (
+	"context"
+
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/principal"
+	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/store"
+)
+
+// Service implements STS.
+type Service struct {
+	Store store.Store
+	IDs   ids.Source
+}
+
+// Register adds the implemented STS operations to r.
+func (s *Service) Register(r service.Registry) {
+	r.Add("sts", "GetCallerIdentity", s.getCallerIdentity)
+}
+
+// getCallerIdentity answers who the caller is. It needs no permission: AWS
+// allows it even under an explicit deny.
+func (s *Service) getCallerIdentity(_ context.Context, c *service.Call, _ map[string]any) (map[string]any, error) {
+	p := c.Principal
+	return map[string]any{"UserId": userID(p), "Account": p.Account, "Arn": p.ARN}, nil
+}
+
+// userID is GetCallerIdentity's UserId: the account id for root, the unique
+// id for users, "AROA…:session" for role sessions.
+func userID(p *principal.Principal) string {
+	return p.UserID
+}
