@@ -36,12 +36,11 @@ const (
 // authentication failure (tampering, wrong associated data, wrong key
 // material) as ErrDecrypt so callers cannot distinguish the cases.
 var (
-	ErrKeySize       = errors.New("secrets: key must be 32 bytes")
-	ErrDuplicateKey  = errors.New("secrets: two keyring keys share a key id")
-	ErrMalformed     = errors.New("secrets: malformed sealed value")
-	ErrUnknownKey    = errors.New("secrets: sealed with a key not in the keyring")
-	ErrDecrypt       = errors.New("secrets: message authentication failed")
-	errNilPrimaryKey = errors.New("secrets: keyring has no primary key")
+	ErrKeySize      = errors.New("secrets: key must be 32 bytes")
+	ErrDuplicateKey = errors.New("secrets: two keyring keys share a key id")
+	ErrMalformed    = errors.New("secrets: malformed sealed value")
+	ErrUnknownKey   = errors.New("secrets: sealed with a key not in the keyring")
+	ErrDecrypt      = errors.New("secrets: message authentication failed")
 )
 
 type ringKey struct {
@@ -50,7 +49,8 @@ type ringKey struct {
 }
 
 // Keyring seals and opens secrets with AES-256-GCM. It is immutable after
-// construction and therefore safe for concurrent use.
+// construction and therefore safe for concurrent use. Build it with
+// NewKeyring or NewRotatingKeyring; the zero value is not usable.
 type Keyring struct {
 	primary ringKey
 	all     []ringKey // primary first, then previous keys for Open only
@@ -65,9 +65,6 @@ func NewKeyring(key []byte) (*Keyring, error) {
 // open values sealed under any of previous, so a master key can be rotated
 // by re-sealing records lazily.
 func NewRotatingKeyring(primary []byte, previous ...[]byte) (*Keyring, error) {
-	if primary == nil {
-		return nil, errNilPrimaryKey
-	}
 	kr := &Keyring{}
 	seen := make(map[uint32]bool, 1+len(previous))
 	for i, k := range append([][]byte{primary}, previous...) {

@@ -15,8 +15,11 @@ func TestNewKeyringKeySize(t *testing.T) {
 			t.Errorf("len %d: err = %v, want ErrKeySize", n, err)
 		}
 	}
-	if _, err := NewKeyring(nil); err == nil {
-		t.Error("nil key accepted")
+	if _, err := NewKeyring(nil); !errors.Is(err, ErrKeySize) {
+		t.Errorf("nil key: err = %v, want ErrKeySize", err)
+	}
+	if _, err := NewRotatingKeyring(testKey(1), testKey(2)[:16]); !errors.Is(err, ErrKeySize) {
+		t.Errorf("short previous key: err = %v, want ErrKeySize", err)
 	}
 	if _, err := NewRotatingKeyring(testKey(1), testKey(1)); !errors.Is(err, ErrDuplicateKey) {
 		t.Errorf("duplicate key: err = %v, want ErrDuplicateKey", err)

@@ -22,6 +22,9 @@ type Params struct {
 	KeyLen      uint32 // bytes
 }
 
+// DefaultParams and TestParams are variables only because Go has no struct
+// constants; treat them as read-only.
+
 // DefaultParams is the OWASP Password Storage Cheat Sheet argon2id
 // configuration (19 MiB, t=2, p=1):
 // https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html

@@ -90,7 +90,8 @@ func Code(seed []byte, t time.Time) string {
 // response time does not reveal which step (if any) matched.
 func Verify(seed []byte, code string, now time.Time, lastUsedStep int64) (step int64, ok bool) {
 	want, valid := parseCode(code, Digits)
-	if !valid {
+	// An empty seed is a caller bug that would make codes public knowledge.
+	if !valid || len(seed) == 0 {
 		return 0, false
 	}
 	k := newHMACKey(seed)
@@ -120,10 +121,14 @@ func Verify(seed []byte, code string, now time.Time, lastUsedStep int64) (step i
 // which the caller stores as the device's last used step so neither code
 // can be replayed afterwards. If several positions match (probability
 // ~10⁻¹¹), the one closest to now wins.
+//
+// Replay state is not an input because EnableMFADevice has none; for
+// ResyncMFADevice the caller should additionally require step-1 >
+// lastUsedStep, so codes Verify already accepted cannot be reused.
 func VerifyConsecutive(seed []byte, code1, code2 string, now time.Time) (step int64, ok bool) {
 	c1, ok1 := parseCode(code1, Digits)
 	c2, ok2 := parseCode(code2, Digits)
-	if !ok1 || !ok2 {
+	if !ok1 || !ok2 || len(seed) == 0 {
 		return 0, false
 	}
 	k := newHMACKey(seed)

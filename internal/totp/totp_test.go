@@ -200,6 +200,27 @@ func TestVerifyReplay(t *testing.T) {
 	}
 }
 
+// With testSeed, steps 56470499 and 56470501 share the code 390609 (found
+// by search). Verify must take the oldest fresh match, and after that step
+// is used the same digits are still valid once for the other step.
+func TestVerifyCollidingSteps(t *testing.T) {
+	const a, b = 56470499, 56470501
+	now := time.Unix((a+1)*30, 0)
+	if Code(testSeed, time.Unix(a*30, 0)) != "390609" || Code(testSeed, time.Unix(b*30, 0)) != "390609" {
+		t.Fatal("collision fixture no longer holds")
+	}
+	tests := []struct {
+		lastUsed int64
+		step     int64
+		ok       bool
+	}{{math.MinInt64, a, true}, {a, b, true}, {b, 0, false}}
+	for _, tt := range tests {
+		if step, ok := Verify(testSeed, "390609", now, tt.lastUsed); step != tt.step || ok != tt.ok {
+			t.Errorf("lastUsed %d: got (%d, %v), want (%d, %v)", tt.lastUsed, step, ok, tt.step, tt.ok)
+		}
+	}
+}
+
 // wrongCode returns a code that differs from c in its last digit.
 func wrongCode(c string) string {
 	return c[:5] + string(rune('0'+(c[5]-'0'+1)%10))
@@ -218,6 +239,12 @@ func TestVerifyRejectsMalformed(t *testing.T) {
 	}
 	if _, ok := Verify(testSeed, good, now, math.MinInt64); !ok {
 		t.Error("good code rejected")
+	}
+	if _, ok := Verify(nil, Code(nil, now), now, math.MinInt64); ok {
+		t.Error("empty seed accepted")
+	}
+	if _, ok := VerifyConsecutive(nil, Code(nil, now), Code(nil, now.Add(Step)), now); ok {
+		t.Error("empty seed accepted by VerifyConsecutive")
 	}
 }
 
