@@ -228,7 +228,8 @@ func (c *ccond) eval(ctx *Context, sc *evalScratch) (ok, missing bool) {
 		// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
 		// ForAllValues over an absent or empty key is true; ForAnyValue is
 		// false; a plain negated operator over an absent key is true.
-		if c.ifExists {
+		// IfExists only excuses an absent key, not a present empty set.
+		if c.ifExists && !present {
 			return true, false
 		}
 		switch c.q {
