@@ -1,0 +1,531 @@
+// Package sqlite is the embedded store.Store driver: one SQLite file in WAL
+// mode, pure Go (modernc.org/sqlite), zero setup.
+//
+// Writes go through a single connection and every write transaction starts
+// with BEGIN IMMEDIATE, so transactions are serialized (SQLite allows one
+// writer at a time anyway) and never deadlock upgrading a read lock. Reads
+// outside transactions use a separate pool of read-only connections, which in
+// WAL mode run concurrently with the writer and see only committed data.
+//
+// Change notifications are in-process only: SQLite is the single-node engine.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+
+	"github.com/iamd/iamd/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// SQLite result codes (sqlite3.h) the driver reacts to.
+const (
+	codeBusy             = 5
+	codeLocked           = 6
+	codeConstraintPK     = 1555 // SQLITE_CONSTRAINT_PRIMARYKEY
+	codeConstraintUnique = 2067 // SQLITE_CONSTRAINT_UNIQUE
+	busyTimeoutMillis    = 10_000
+	maxTxAttempts        = 10
+	maxBackoff           = 200 * time.Millisecond
+	initialBackoff       = 2 * time.Millisecond
+)
+
+// Store is the SQLite driver. It is safe for concurrent use.
+type Store struct {
+	reader
+	w      *sql.DB // exactly one connection: the writer
+	r      *sql.DB // read-only pool
+	notify *notifier
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file at path and applies any
+// pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	// The driver takes DSN parameters after '?', and two pools over one
+	// ":memory:" name would be two different databases.
+	if path == "" || strings.ContainsAny(path, "?#") || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: unsupported database path %q (want a plain file path)", path)
+	}
+	common := "_pragma=busy_timeout(" + strconv.Itoa(busyTimeoutMillis) + ")&_pragma=foreign_keys(1)"
+	// synchronous=FULL: a commit is on disk (WAL fsynced) before WithTx
+	// returns, so an acknowledged write survives a crash or power loss.
+	w, err := sql.Open("sqlite", path+"?"+common+"&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: migrate %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", path+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return &Store{reader: reader{q: r}, w: w, r: r, notify: newNotifier()}, nil
+}
+
+// Close stops change delivery and closes the database. Transactions still
+// running fail.
+func (s *Store) Close() error {
+	s.notify.close()
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Changes registers fn. It is called on a dedicated goroutine, after commit,
+// once per changed account (bursts coalesced). Only this process's writes are
+// reported: use PostgreSQL when several processes share a database.
+func (s *Store) Changes(fn func(account string)) { s.notify.subscribe(fn) }
+
+// WithTx runs fn in a write transaction (BEGIN IMMEDIATE). Transactions are
+// serialized through the single writer connection, so do not call WithTx from
+// inside fn: it would wait for itself. If the database is busy (another
+// process holds the write lock beyond busy_timeout) the whole transaction,
+// fn included, is retried with backoff a bounded number of times, so fn must
+// have no effects outside tx.
+func (s *Store) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	backoff := initialBackoff
+	for attempt := 1; ; attempt++ {
+		accounts, err := s.runTx(ctx, fn)
+		if err == nil {
+			s.notify.publish(accounts)
+			return nil
+		}
+		if !isBusy(err) || attempt == maxTxAttempts {
+			return err
+		}
+		// Full jitter keeps contending processes from retrying in lockstep.
+		t := time.NewTimer(rand.N(backoff) + time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("sqlite: transaction retry: %w (last error: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// runTx makes one attempt. A panic in fn rolls back (deferred) and propagates.
+func (s *Store) runTx(ctx context.Context, fn func(tx store.Tx) error) (accounts []string, err error) {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = sqlTx.Rollback() // the error that made us roll back matters more
+		}
+	}()
+	t := &tx{reader: reader{q: sqlTx}, sqlTx: sqlTx, written: map[string]struct{}{}}
+	if err := fn(t); err != nil {
+		return nil, err // unchanged, as the contract requires
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: commit: %w", err)
+	}
+	committed = true
+	for a := range t.written {
+		accounts = append(accounts, a)
+	}
+	return accounts, nil
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	code := se.Code() & 0xff // primary code; extended codes refine it
+	return code == codeBusy || code == codeLocked
+}
+
+func isUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code() == codeConstraintPK || se.Code() == codeConstraintUnique)
+}
+
+// querier is what reads need: *sql.DB outside transactions, *sql.Tx inside.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// reader implements store.Reader over a querier.
+type reader struct{ q querier }
+
+const columns = `account, kind, key, id, parent, ref, path, data, created, updated, version`
+
+func scan(sc interface{ Scan(...any) error }) (store.Record, error) {
+	var r store.Record
+	var created, updated int64
+	if err := sc.Scan(&r.Account, &r.Kind, &r.Key, &r.ID, &r.Parent, &r.Ref, &r.Path, &r.Data, &created, &updated, &r.Version); err != nil {
+		return store.Record{}, err
+	}
+	r.Created = time.UnixMicro(created).UTC()
+	r.Updated = time.UnixMicro(updated).UTC()
+	return r, nil
+}
+
+func (rd reader) getOne(ctx context.Context, what, query string, args ...any) (store.Record, error) {
+	r, err := scan(rd.q.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Record{}, fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Record{}, fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return r, nil
+}
+
+func (rd reader) Get(ctx context.Context, account, kind, key string) (store.Record, error) {
+	return rd.getOne(ctx, fmt.Sprintf("get %s/%s/%q", account, kind, key),
+		`SELECT `+columns+` FROM records WHERE account = ? AND kind = ? AND key = ?`, account, kind, key)
+}
+
+func (rd reader) GetByID(ctx context.Context, kind, id string) (store.Record, error) {
+	what := fmt.Sprintf("get %s id %q", kind, id)
+	if id == "" { // records without an ID are not findable by ID
+		return store.Record{}, fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+	}
+	return rd.getOne(ctx, what, `SELECT `+columns+` FROM records WHERE kind = ? AND id = ? AND id <> ''`, kind, id)
+}
+
+func (rd reader) List(ctx context.Context, q store.ListQuery) ([]store.Record, error) {
+	where, args := filter(q)
+	if q.After != "" {
+		where += ` AND key > ?`
+		args = append(args, q.After)
+	}
+	query := `SELECT ` + columns + ` FROM records WHERE ` + where + ` ORDER BY key`
+	if q.Limit > 0 {
+		query += ` LIMIT ?`
+		args = append(args, q.Limit)
+	}
+	rows, err := rd.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list %s/%s: %w", q.Account, q.Kind, err)
+	}
+	defer rows.Close()
+	var out []store.Record
+	if q.Limit > 0 {
+		out = make([]store.Record, 0, min(q.Limit, 1000))
+	}
+	for rows.Next() {
+		r, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list %s/%s: %w", q.Account, q.Kind, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list %s/%s: %w", q.Account, q.Kind, err)
+	}
+	return out, nil
+}
+
+func (rd reader) Count(ctx context.Context, q store.ListQuery) (int, error) {
+	where, args := filter(q)
+	var n int
+	if err := rd.q.QueryRowContext(ctx, `SELECT count(*) FROM records WHERE `+where, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: count %s/%s: %w", q.Account, q.Kind, err)
+	}
+	return n, nil
+}
+
+// filter renders q's selection (not After/Limit) as a WHERE clause.
+//
+// Prefix filters are byte ranges, prefix <= x < prefixEnd(prefix), rather
+// than LIKE: SQLite's LIKE is case-insensitive for ASCII and would need
+// escaping, while a range is exact, treats every character literally and can
+// use the (…, path, key) index.
+func filter(q store.ListQuery) (string, []any) {
+	var b strings.Builder
+	b.WriteString(`account = ? AND kind = ?`)
+	args := []any{q.Account, q.Kind}
+	if q.Parent != nil {
+		b.WriteString(` AND parent = ?`)
+		args = append(args, *q.Parent)
+	}
+	if q.Ref != nil {
+		b.WriteString(` AND ref = ?`)
+		args = append(args, *q.Ref)
+	}
+	prefix := func(col, p string) {
+		if p == "" {
+			return
+		}
+		b.WriteString(` AND ` + col + ` >= ?`)
+		args = append(args, p)
+		if end, ok := prefixEnd(p); ok {
+			b.WriteString(` AND ` + col + ` < ?`)
+			args = append(args, end)
+		}
+	}
+	prefix("path", q.PathPrefix)
+	prefix("key", q.KeyPrefix)
+	return b.String(), args
+}
+
+// prefixEnd returns the least string greater than every string that starts
+// with p in byte order, or false if there is none (p is all 0xff bytes).
+func prefixEnd(p string) (string, bool) {
+	b := []byte(p)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
+// tx implements store.Tx.
+type tx struct {
+	reader
+	sqlTx   *sql.Tx
+	written map[string]struct{} // accounts to report after commit
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{} // NULL would violate NOT NULL; the contract treats nil as empty
+	}
+	return b
+}
+
+func micros(t time.Time, now int64) int64 {
+	if t.IsZero() {
+		return now
+	}
+	return t.UnixMicro()
+}
+
+func (t *tx) Insert(ctx context.Context, r store.Record) error {
+	now := time.Now().UnixMicro()
+	created := micros(r.Created, now)
+	_, err := t.sqlTx.ExecContext(ctx,
+		`INSERT INTO records (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+		r.Account, r.Kind, r.Key, r.ID, r.Parent, r.Ref, r.Path, nonNil(r.Data), created, micros(r.Updated, created))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: insert %s/%s/%q (id %q): %w", r.Account, r.Kind, r.Key, r.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: insert %s/%s/%q: %w", r.Account, r.Kind, r.Key, err)
+	}
+	t.written[r.Account] = struct{}{}
+	return nil
+}
+
+// Update replaces the record's attributes and data. Created is kept, Updated
+// is set to now and Version incremented.
+func (t *tx) Update(ctx context.Context, r store.Record) error {
+	what := fmt.Sprintf("update %s/%s/%q", r.Account, r.Kind, r.Key)
+	res, err := t.sqlTx.ExecContext(ctx,
+		`UPDATE records SET id = ?, parent = ?, ref = ?, path = ?, data = ?, updated = ?, version = version + 1
+		 WHERE account = ? AND kind = ? AND key = ? AND (? = 0 OR version = ?)`,
+		r.ID, r.Parent, r.Ref, r.Path, nonNil(r.Data), time.Now().UnixMicro(),
+		r.Account, r.Kind, r.Key, r.Version, r.Version)
+	if isUniqueViolation(err) {
+		return fmt.Errorf("sqlite: %s: id %q taken: %w", what, r.ID, store.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n == 0 {
+		// Either absent or a version mismatch; tell them apart.
+		var v int64
+		err := t.sqlTx.QueryRowContext(ctx, `SELECT version FROM records WHERE account = ? AND kind = ? AND key = ?`,
+			r.Account, r.Kind, r.Key).Scan(&v)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("sqlite: %s: %w", what, err)
+		}
+		return fmt.Errorf("sqlite: %s: version %d, stored %d: %w", what, r.Version, v, store.ErrConflict)
+	}
+	t.written[r.Account] = struct{}{}
+	return nil
+}
+
+func (t *tx) Delete(ctx context.Context, account, kind, key string) error {
+	what := fmt.Sprintf("delete %s/%s/%q", account, kind, key)
+	res, err := t.sqlTx.ExecContext(ctx, `DELETE FROM records WHERE account = ? AND kind = ? AND key = ?`, account, kind, key)
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+	}
+	t.written[account] = struct{}{}
+	return nil
+}
+
+func (t *tx) DeleteAll(ctx context.Context, q store.ListQuery) (int, error) {
+	where, args := filter(q)
+	n, err := t.exec(ctx, q.Account, `DELETE FROM records WHERE `+where, args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete all %s/%s: %w", q.Account, q.Kind, err)
+	}
+	return int(n), nil
+}
+
+func (t *tx) DeleteAccount(ctx context.Context, account string) error {
+	if _, err := t.exec(ctx, account, `DELETE FROM records WHERE account = ?`, account); err != nil {
+		return fmt.Errorf("sqlite: delete account %s: %w", account, err)
+	}
+	return nil
+}
+
+// exec runs a bulk write and marks account changed if it touched any row.
+func (t *tx) exec(ctx context.Context, account, query string, args ...any) (int64, error) {
+	res, err := t.sqlTx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		t.written[account] = struct{}{}
+	}
+	return n, nil
+}
+
+// migration is one embedded schema change, applied at most once.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", e.Name())
+		}
+		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
+	}
+	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies pending migrations in one IMMEDIATE transaction, so two
+// processes opening a new file at once cannot both apply them.
+func migrate(ctx context.Context, db *sql.DB) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL)`); err != nil {
+		return err
+	}
+	applied := map[int]bool{}
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.version] = true
+	}
+	for v := range applied {
+		if !known[v] {
+			// Refuse to run an older binary against a newer schema.
+			return fmt.Errorf("database has migration %d, unknown to this version of iamd", v)
+		}
+	}
+	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, time.Now().Unix()); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+	}
+	return tx.Commit()
+}
