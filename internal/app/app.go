@@ -16,6 +16,7 @@ import (
 	"github.com/iamd/iamd/internal/accounts"
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/authn"
+	"github.com/iamd/iamd/internal/authz"
 	"github.com/iamd/iamd/internal/config"
 	"github.com/iamd/iamd/internal/httpapi"
 	"github.com/iamd/iamd/internal/ids"
@@ -39,6 +40,7 @@ type App struct {
 	Registry service.Registry
 	IAM      *iam.Service
 	Authn    *authn.Authenticator
+	Authz    *authz.Authorizer
 	Server   *httpapi.Server
 
 	// Bootstrap is what first start created (or found) for the default account.
@@ -82,8 +84,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Authn = authn.New(ctx, &authn.Authenticator{
 		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
 	})
+	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, Mode: cfg.Auth, Log: log})
 	a.Server = &httpapi.Server{
-		Registry: a.Registry, Authn: a.Authn, Log: log, Now: a.Now, IDs: a.IDs,
+		Registry: a.Registry, Authn: a.Authn, Authz: a.Authz, Log: log, Now: a.Now, IDs: a.IDs,
 	}
 	if cfg.Auth == config.AuthOff {
 		a.Server.Reset = a.Reset

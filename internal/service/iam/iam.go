@@ -295,3 +295,21 @@ func paginateTags(tags []Tag, in map[string]any) (map[string]any, error) {
 
 // now truncates to the second, as IAM's timestamps are.
 func now(c *service.Call) time.Time { return c.Now.UTC().Truncate(time.Second) }
+
+// EntityPath returns the IAM path of a named entity, for building the
+// resource ARNs that authorization checks. kind is the ARN resource type
+// ("user", "group", "role", "instance-profile", "policy").
+func EntityPath(ctx context.Context, r store.Reader, account, kind, name string) (string, error) {
+	k := map[string]string{"user": kindUser, "group": kindGroup, "role": kindRole, "instance-profile": kindInstanceProfile, "policy": kindPolicy}[kind]
+	if k == "" {
+		return "", store.ErrNotFound
+	}
+	rec, err := r.Get(ctx, account, k, key(name))
+	if err != nil {
+		return "", err
+	}
+	if rec.Path == "" {
+		return "/", nil
+	}
+	return rec.Path, nil
+}

@@ -1,0 +1,330 @@
+package authz
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iamd/iamd/internal/apierr"
+	"github.com/iamd/iamd/internal/awsproto"
+	"github.com/iamd/iamd/internal/config"
+	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/principal"
+	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/store"
+)
+
+// Authorizer enforces the chain on every request (httpapi.Authorizer).
+// Compiled policy sets and resource lookups are cached per account and
+// dropped whenever anything in that account changes, so a warm decision
+// runs from memory.
+type Authorizer struct {
+	Store   store.Store
+	IAM     *iam.Service
+	Mode    string // config.AuthEnforce | AuthSoft | AuthOff
+	Log     *slog.Logger
+	Catalog *Catalog
+
+	mu       sync.RWMutex
+	accounts map[string]*accountCache
+}
+
+// accountCache holds one account's compiled state.
+type accountCache struct {
+	mu         sync.Mutex
+	principals map[string]*principalPolicies // "user/name" | "role/name"
+	arns       map[string]string             // "user/lowername" → ARN with path
+}
+
+// principalPolicies is a principal's compiled identity side.
+type principalPolicies struct {
+	identity *policy.Set
+	sources  []iam.SourcedPolicy // aligned with identity's policy indexes
+	boundary *policy.Set
+	tags     map[string]string
+}
+
+// NewAuthorizer returns an authorizer subscribed to store changes.
+func NewAuthorizer(a *Authorizer) *Authorizer {
+	if a.Catalog == nil {
+		a.Catalog = DefaultCatalog()
+	}
+	a.accounts = map[string]*accountCache{}
+	a.Store.Changes(func(account string) {
+		a.mu.Lock()
+		delete(a.accounts, account)
+		a.mu.Unlock()
+	})
+	return a
+}
+
+func (a *Authorizer) account(id string) *accountCache {
+	a.mu.RLock()
+	ac := a.accounts[id]
+	a.mu.RUnlock()
+	if ac != nil {
+		return ac
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if ac = a.accounts[id]; ac == nil {
+		ac = &accountCache{principals: map[string]*principalPolicies{}, arns: map[string]string{}}
+		a.accounts[id] = ac
+	}
+	return ac
+}
+
+// exempt operations need no permission: AWS answers GetCallerIdentity even
+// under an explicit deny, and the web-identity/SAML calls are authorized by
+// the role's trust policy alone.
+var exempt = map[string]bool{
+	"sts:GetCallerIdentity":         true,
+	"sts:AssumeRoleWithSAML":        true,
+	"sts:AssumeRoleWithWebIdentity": true,
+}
+
+// Authorize implements httpapi.Authorizer.
+func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsproto.Operation, in map[string]any) error {
+	if a.Mode == config.AuthOff || exempt[c.Service+":"+op.Name] {
+		return nil
+	}
+	p := c.Principal
+	reqs, err := a.requests(ctx, c, op.Name, in)
+	if err != nil {
+		return err
+	}
+	var pp *principalPolicies
+	if !p.IsRoot() {
+		if pp, err = a.principalPolicies(ctx, p); err != nil {
+			return err
+		}
+	}
+	pctx := a.requestContext(c, in, pp)
+	var session *policy.Set
+	if len(p.SessionPolicies) > 0 {
+		if session, err = compileSession(p.SessionPolicies); err != nil {
+			return err
+		}
+	}
+	pol := &policy.Principal{Account: p.Account, ARN: p.PrincipalARN(), SessionARN: sessionARN(p)}
+	var d Decision
+	for _, r := range reqs {
+		in := Input{
+			Request: policy.Request{Action: r.action, Resource: r.resource, Principal: pol, Context: pctx},
+			Root:    p.IsRoot(),
+			Session: session,
+		}
+		if pp != nil {
+			in.Identity, in.Boundary = pp.identity, pp.boundary
+		}
+		Evaluate(&in, &d)
+		if d.Allowed {
+			continue
+		}
+		msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, r.action, r.resource, d.Reason(r.action))
+		if a.Mode == config.AuthSoft {
+			a.Log.WarnContext(ctx, "would deny (auth soft)", "request_id", c.RequestID, "principal", p.ARN, "action", r.action, "resource", r.resource, "reason", d.Reason(r.action))
+			continue
+		}
+		return accessDenied(c.Service, msg)
+	}
+	return nil
+}
+
+// accessDenied is AWS's refusal, coded as each protocol codes it.
+func accessDenied(svc, msg string) error {
+	code := "AccessDenied"
+	switch svc {
+	case "organizations", "account", "cloudtrail", "budgets":
+		code = "AccessDeniedException"
+	}
+	return &apierr.Error{Code: code, Message: msg, Status: http.StatusForbidden}
+}
+
+func sessionARN(p *principal.Principal) string {
+	if p.Type == principal.AssumedRole {
+		return p.ARN
+	}
+	return ""
+}
+
+func compileSession(docs []string) (*policy.Set, error) {
+	ps := make([]*policy.Policy, 0, len(docs))
+	for _, d := range docs {
+		pol, err := policy.Parse([]byte(d), policy.Session)
+		if err != nil {
+			return nil, fmt.Errorf("authz: stored session policy: %w", err)
+		}
+		ps = append(ps, pol)
+	}
+	return policy.NewSet(ps...), nil
+}
+
+// principalPolicies loads (or finds cached) the caller's identity side.
+func (a *Authorizer) principalPolicies(ctx context.Context, p *principal.Principal) (*principalPolicies, error) {
+	var kind, name string
+	switch p.Type {
+	case principal.User:
+		kind, name = "user", p.Name
+	case principal.AssumedRole:
+		kind, name = "role", p.Name
+	default:
+		return &principalPolicies{identity: policy.NewSet()}, nil
+	}
+	ac := a.account(p.Account)
+	k := kind + "/" + strings.ToLower(name)
+	ac.mu.Lock()
+	pp := ac.principals[k]
+	ac.mu.Unlock()
+	if pp != nil {
+		return pp, nil
+	}
+	ip, err := a.IAM.LoadIdentityPolicies(ctx, a.Store, p.Account, kind, name)
+	if err != nil {
+		return nil, err
+	}
+	pp = &principalPolicies{}
+	all := append(append([]iam.SourcedPolicy(nil), ip.Inline...), ip.Managed...)
+	ps := make([]*policy.Policy, 0, len(all))
+	for _, sp := range all {
+		pol, err := policy.Parse([]byte(sp.Document), policy.Identity)
+		if err != nil {
+			// A stored policy that no longer parses grants nothing; say so.
+			a.Log.ErrorContext(ctx, "stored policy does not parse", "policy", sp.Name, "err", err)
+			continue
+		}
+		ps = append(ps, pol)
+		pp.sources = append(pp.sources, sp)
+	}
+	pp.identity = policy.NewSet(ps...)
+	if ip.Boundary != nil {
+		pol, err := policy.Parse([]byte(ip.Boundary.Document), policy.Identity)
+		if err != nil {
+			return nil, fmt.Errorf("authz: boundary %s: %w", ip.Boundary.ARN, err)
+		}
+		pp.boundary = policy.NewSet(pol)
+	}
+	if pp.tags, err = a.principalTags(ctx, p.Account, kind, name); err != nil {
+		return nil, err
+	}
+	ac.mu.Lock()
+	ac.principals[k] = pp
+	ac.mu.Unlock()
+	return pp, nil
+}
+
+// requestContext builds the global and service condition keys of a call
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *principalPolicies) *policy.Context {
+	p := c.Principal
+	ctx := policy.NewContext(24)
+	ctx.Set("aws:PrincipalArn", p.PrincipalARN())
+	ctx.Set("aws:PrincipalAccount", p.Account)
+	ctx.Set("aws:PrincipalType", string(p.Type))
+	ctx.Set("aws:userid", p.UserID)
+	if p.Type == principal.User {
+		ctx.Set("aws:username", p.Name)
+	}
+	ctx.Set("aws:PrincipalIsAWSService", "false")
+	ctx.Set("aws:ViaAWSService", "false")
+	ctx.Set("aws:CurrentTime", c.Now.UTC().Format(time.RFC3339))
+	ctx.Set("aws:EpochTime", strconv.FormatInt(c.Now.Unix(), 10))
+	ctx.Set("aws:SecureTransport", strconv.FormatBool(c.Secure))
+	ctx.Set("aws:RequestedRegion", c.Region)
+	if c.SourceIP.IsValid() {
+		ctx.Set("aws:SourceIp", c.SourceIP.String())
+	}
+	if c.UserAgent != "" {
+		ctx.Set("aws:UserAgent", c.UserAgent)
+	}
+	if p.Temporary {
+		ctx.Set("aws:TokenIssueTime", p.TokenIssueTime.UTC().Format(time.RFC3339))
+		mfa := !p.MFAAuthTime.IsZero()
+		ctx.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(mfa))
+		if mfa {
+			ctx.Set("aws:MultiFactorAuthAge", strconv.FormatInt(int64(c.Now.Sub(p.MFAAuthTime).Seconds()), 10))
+		}
+		if p.SourceIdentity != "" {
+			ctx.Set("aws:SourceIdentity", p.SourceIdentity)
+		}
+	}
+	if pp != nil {
+		for k, v := range pp.tags {
+			ctx.Set("aws:PrincipalTag/"+k, v)
+		}
+	}
+	for k, v := range p.SessionTags {
+		ctx.Set("aws:PrincipalTag/"+k, v) // session tags override the principal's own
+	}
+	if tags := awsproto.List(in, "Tags"); len(tags) > 0 {
+		keys := make([]string, 0, len(tags))
+		for _, t := range tags {
+			m, _ := t.(map[string]any)
+			k := awsproto.Str(m, "Key")
+			keys = append(keys, k)
+			ctx.Set("aws:RequestTag/"+k, awsproto.Str(m, "Value"))
+		}
+		ctx.Set("aws:TagKeys", keys...)
+	}
+	if keys := awsproto.List(in, "TagKeys"); len(keys) > 0 {
+		ks := make([]string, 0, len(keys))
+		for _, k := range keys {
+			s, _ := k.(string)
+			ks = append(ks, s)
+		}
+		ctx.Set("aws:TagKeys", ks...)
+	}
+	if b := awsproto.Str(in, "PermissionsBoundary"); b != "" {
+		ctx.Set("iam:PermissionsBoundary", b)
+	}
+	if c.Service == "iam" {
+		if pa := awsproto.Str(in, "PolicyArn"); pa != "" {
+			ctx.Set("iam:PolicyARN", pa)
+		}
+		if sn := awsproto.Str(in, "AWSServiceName"); sn != "" {
+			ctx.Set("iam:AWSServiceName", sn)
+		}
+	}
+	if c.Service == "sts" {
+		if v := awsproto.Str(in, "ExternalId"); v != "" {
+			ctx.Set("sts:ExternalId", v)
+		}
+		if v := awsproto.Str(in, "RoleSessionName"); v != "" {
+			ctx.Set("sts:RoleSessionName", v)
+		}
+		if v := awsproto.Str(in, "SourceIdentity"); v != "" {
+			ctx.Set("sts:SourceIdentity", v)
+		}
+	}
+	return ctx
+}
+
+// principalTags reads the tags of a user or role (aws:PrincipalTag/*).
+func (a *Authorizer) principalTags(ctx context.Context, account, kind, name string) (map[string]string, error) {
+	var tags []iam.Tag
+	switch kind {
+	case "user":
+		u, err := iam.LookupUser(ctx, a.Store, account, name)
+		if err != nil {
+			return nil, err
+		}
+		tags = u.Tags
+	case "role":
+		r, err := iam.LookupRole(ctx, a.Store, account, name)
+		if err != nil {
+			return nil, err
+		}
+		tags = r.Tags
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m, nil
+}
