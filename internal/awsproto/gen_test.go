@@ -22,8 +22,7 @@ type sampler struct {
 
 func newSampler() *sampler { return &sampler{stack: map[string]int{}} }
 
-// structure builds a document with every member set (recursion is cut off
-// for optional members of shapes already on the stack).
+// structure builds a document with every member set.
 func (g *sampler) structure(sh *Shape) map[string]any {
 	g.stack[sh.Name]++
 	defer func() { g.stack[sh.Name]-- }()
@@ -32,7 +31,8 @@ func (g *sampler) structure(sh *Shape) map[string]any {
 		if m.Location == "header" || m.Location == "headers" || m.Location == "statusCode" {
 			continue
 		}
-		if g.stack[m.Shape.Name] > 0 && !sh.IsRequired(m.Name) {
+		// A recursive shape re-entered gets only its required members.
+		if g.stack[sh.Name] > 1 && !sh.IsRequired(m.Name) {
 			continue
 		}
 		d[m.Name] = g.value(m.Shape, 0)
@@ -59,7 +59,11 @@ func (g *sampler) value(sh *Shape, variant int) any {
 		return l
 	case "map":
 		m := map[string]any{}
-		for i := range 2 {
+		n := 2
+		if sh.HasMax && float64(n) > sh.Max {
+			n = int(sh.Max)
+		}
+		for i := range n {
 			k := sampleString(sh.Key.Shape, i).(string)
 			m[k] = g.value(sh.Value.Shape, i)
 		}
