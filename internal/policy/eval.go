@@ -3,6 +3,8 @@ package policy
 import (
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // Principal is the caller as Principal/NotPrincipal see it.
@@ -188,15 +190,33 @@ func (cp *cprincipal) match(p *Principal) bool {
 }
 
 // Set is a compiled, immutable collection of policies, safe for concurrent
-// use. Statements are indexed by action so that a decision only visits the
+// use (its only internal state is a bounded cache of resolved actions). Statements are indexed by action so that a decision only visits the
 // statements that can apply: those naming the action exactly, those with a
 // wildcard inside the action's service, and those matching any service
 // ("*" and NotAction).
 type Set struct {
 	stmts   []setStmt
-	exact   map[string][]cand // "service:action" → candidates, in statement order
-	service map[string][]cand // "service" → wildcard and global candidates
+	exact   map[string][]cand    // "service:action" → candidates, in statement order
+	service map[string]*svcIndex // wildcard candidates of a service, for actions no policy names exactly
 	global  []cand
+
+	// resolved caches, per action the index does not name exactly, the
+	// candidate list with wildcard patterns already matched. It is a
+	// copy-on-write map so reads take no lock; it changes no decision and is
+	// bounded, so hostile action names cannot grow it without limit.
+	resolved atomic.Pointer[map[string][]cand]
+	mu       sync.Mutex
+}
+
+// maxResolved bounds the per-Set cache of resolved actions; AWS services
+// number their actions in the thousands, and a server evaluates far fewer.
+const maxResolved = 2048
+
+// svcIndex buckets a service's wildcard action patterns by the first byte
+// of their action-name part, so "s3:Put*" is never visited for s3:GetObject.
+type svcIndex struct {
+	byFirst map[byte][]cand // merged with the patterns starting with a wildcard and with global
+	rest    []cand          // patterns starting with a wildcard, merged with global
 }
 
 type setStmt struct {
@@ -216,7 +236,7 @@ type cand struct {
 // NewSet compiles the policies into a Set. Nil policies are skipped but keep
 // their index in Match.Policy.
 func NewSet(ps ...*Policy) *Set {
-	s := &Set{exact: map[string][]cand{}, service: map[string][]cand{}}
+	s := &Set{exact: map[string][]cand{}, service: map[string]*svcIndex{}}
 	exactBy := map[string][]cand{}
 	wildBy := map[string][]cand{}
 	for pi, p := range ps {
@@ -242,13 +262,56 @@ func NewSet(ps ...*Policy) *Set {
 		}
 	}
 	for svc, w := range wildBy {
-		s.service[svc] = mergeCands(w, s.global)
+		ix := &svcIndex{byFirst: map[byte][]cand{}}
+		var lead []cand
+		first := map[byte][]cand{}
+		for _, c := range w {
+			if b, ok := s.firstLiteral(c.idx, svc); ok {
+				for _, fb := range b {
+					first[fb] = appendCand(first[fb], c)
+				}
+			} else {
+				lead = append(lead, c)
+			}
+		}
+		ix.rest = mergeCands(lead, s.global)
+		for b, l := range first {
+			ix.byFirst[b] = mergeCands(l, ix.rest)
+		}
+		s.service[svc] = ix
 	}
+	// For an action some policy names exactly, the wildcard patterns can be
+	// resolved now: keep only those that match it, with no check left to do.
 	for a, e := range exactBy {
 		svc, _, _ := strings.Cut(a, ":")
-		s.exact[a] = mergeCands(mergeCands(e, wildBy[svc]), s.global)
+		var hits []cand
+		for _, c := range wildBy[svc] {
+			if s.stmts[c.idx].c.matchAction([]byte(a)) {
+				hits = append(hits, cand{c.idx, false})
+			}
+		}
+		s.exact[a] = mergeCands(mergeCands(e, hits), s.global)
 	}
 	return s
+}
+
+// firstLiteral returns the first bytes of the action-name part of the
+// statement's wildcard patterns in service svc, or ok=false if one of them
+// starts with a wildcard.
+func (s *Set) firstLiteral(idx int32, svc string) (bs []byte, ok bool) {
+	for _, a := range s.stmts[idx].c.actions {
+		asvc, name, _ := strings.Cut(a, ":")
+		if asvc != svc || !hasWild(a) {
+			continue
+		}
+		if name == "" || name[0] == wStar || name[0] == wOne {
+			return nil, false
+		}
+		if !slices.Contains(bs, name[0]) {
+			bs = append(bs, name[0])
+		}
+	}
+	return bs, true
 }
 
 func appendCand(l []cand, c cand) []cand {
@@ -321,17 +384,74 @@ func (s *Set) lookup(act []byte) []cand {
 	if l, ok := s.exact[string(act)]; ok {
 		return l
 	}
-	svc := act
+	if m := s.resolved.Load(); m != nil {
+		if l, ok := (*m)[string(act)]; ok {
+			return l
+		}
+	}
+	l := s.wildcardCands(act)
+	if len(l) > 0 {
+		l = s.resolve(act, l)
+	}
+	return l
+}
+
+// resolve filters candidates down to the statements whose actions match
+// act and remembers the result for the next request for act.
+func (s *Set) resolve(act []byte, l []cand) []cand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.resolved.Load()
+	if old != nil {
+		if r, ok := (*old)[string(act)]; ok {
+			return r
+		}
+		if len(*old) >= maxResolved {
+			return l
+		}
+	}
+	r := make([]cand, 0, len(l))
+	for _, c := range l {
+		if !c.check || s.stmts[c.idx].c.matchAction(act) {
+			r = append(r, cand{c.idx, false})
+		}
+	}
+	next := make(map[string][]cand, 1+mapLen(old))
+	if old != nil {
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	next[string(act)] = r
+	s.resolved.Store(&next)
+	return r
+}
+
+func mapLen(m *map[string][]cand) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+func (s *Set) wildcardCands(act []byte) []cand {
+	svc, name := act, []byte(nil)
 	for i, c := range act {
 		if c == ':' {
-			svc = act[:i]
+			svc, name = act[:i], act[i+1:]
 			break
 		}
 	}
-	if l, ok := s.service[string(svc)]; ok {
-		return l
+	ix, ok := s.service[string(svc)]
+	if !ok {
+		return s.global
 	}
-	return s.global
+	if len(name) > 0 {
+		if l, ok := ix.byFirst[name[0]]; ok {
+			return l
+		}
+	}
+	return ix.rest
 }
 
 func appendLowerASCII(dst []byte, s string) []byte {
@@ -363,6 +483,9 @@ func (st *cstmt) matchResource(r *Request, sc *evalScratch) bool {
 	m := false
 	for i := range st.resources {
 		t := &st.resources[i]
+		if !strings.HasPrefix(r.Resource, t.prefix) {
+			continue
+		}
 		if !t.hasVars() {
 			if arnMatch(t.text, r.Resource) {
 				m = true

@@ -51,6 +51,15 @@ type jparser struct {
 	i     int
 	depth int
 	err   bool
+	slab  []jnode // nodes are carved from chunks to keep allocations few
+}
+
+func (p *jparser) node(k jkind, start int) *jnode {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]jnode, 0, 64)
+	}
+	p.slab = append(p.slab, jnode{kind: k, start: start})
+	return &p.slab[len(p.slab)-1]
 }
 
 // parseJSON returns nil when doc is not one well-formed JSON value or an
@@ -97,7 +106,9 @@ func (p *jparser) value() *jnode {
 		if !ok {
 			return p.fail()
 		}
-		return &jnode{kind: jString, str: s, start: start, end: p.i}
+		n := p.node(jString, start)
+		n.str, n.end = s, p.i
+		return n
 	case c == 't':
 		return p.lit("true", jBool, start)
 	case c == 'f':
@@ -115,7 +126,9 @@ func (p *jparser) lit(word string, k jkind, start int) *jnode {
 		return p.fail()
 	}
 	p.i += len(word)
-	return &jnode{kind: k, str: word, start: start, end: p.i}
+	n := p.node(k, start)
+	n.str, n.end = word, p.i
+	return n
 }
 
 func (p *jparser) number() *jnode {
@@ -151,7 +164,9 @@ func (p *jparser) number() *jnode {
 			return p.fail()
 		}
 	}
-	return &jnode{kind: jNumber, str: string(p.s[start:p.i]), start: start, end: p.i}
+	n := p.node(jNumber, start)
+	n.str, n.end = string(p.s[start:p.i]), p.i
+	return n
 }
 
 func (p *jparser) str() (string, bool) {
@@ -252,7 +267,7 @@ func (p *jparser) array() *jnode {
 		return p.fail()
 	}
 	defer func() { p.depth-- }()
-	n := &jnode{kind: jArray, start: p.i}
+	n := p.node(jArray, p.i)
 	p.i++
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
@@ -289,7 +304,7 @@ func (p *jparser) object() *jnode {
 		return p.fail()
 	}
 	defer func() { p.depth-- }()
-	n := &jnode{kind: jObject, start: p.i}
+	n := p.node(jObject, p.i)
 	p.i++
 	p.ws()
 	if p.i < len(p.s) && p.s[p.i] == '}' {

@@ -12,10 +12,10 @@ import (
 // refGlob is an independent dynamic-programming matcher used as the oracle
 // for globMatch ('*' any run, '?' one rune).
 func refGlob(p, s string) bool {
-	pr, sr := []rune(p), []rune(s)
+	sr := []rune(s)
 	dp := make([]bool, len(sr)+1)
 	dp[0] = true
-	for _, c := range pr {
+	for _, c := range p {
 		next := make([]bool, len(sr)+1)
 		switch c {
 		case '*':

@@ -8,6 +8,9 @@ import "strings"
 type template struct {
 	text  string  // compiled value when there are no variables
 	parts []tpart // non-nil when the value holds at least one variable
+	// prefix is literal text every match must start with (glob mode only):
+	// a cheap first test that rejects most candidates before matching.
+	prefix string
 }
 
 type tpart struct {
@@ -23,6 +26,21 @@ type tpart struct {
 // ${$} always stand for themselves. fromOffset leaves the first bytes of s
 // without variable expansion (ARNs: only the resource part may hold variables).
 func compileTemplate(s string, withVars, glob bool, fromOffset int) template {
+	t := compileTemplateParts(s, withVars, glob, fromOffset)
+	if glob {
+		lit := t.text
+		if t.parts != nil {
+			lit = t.parts[0].lit // "" when the value starts with a variable
+		}
+		if i := strings.IndexAny(lit, string([]byte{wStar, wOne})); i >= 0 {
+			lit = lit[:i]
+		}
+		t.prefix = lit
+	}
+	return t
+}
+
+func compileTemplateParts(s string, withVars, glob bool, fromOffset int) template {
 	enc := func(x string) string {
 		if glob {
 			return encodeGlob(x)
