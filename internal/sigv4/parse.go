@@ -418,8 +418,8 @@ func (q *authQuery) presigned() bool {
 // the canonical query agree on what the parameters are.
 func scanAuthQuery(raw string) (authQuery, error) {
 	var q authQuery
-	if !strings.Contains(raw, "X") && !strings.Contains(raw, "%") {
-		return q, nil // fast path: no X-Amz-* parameter can be present
+	if !strings.ContainsAny(raw, "X%;") {
+		return q, nil // fast path: no X-Amz-* parameter, nothing malformed to report
 	}
 	err := forEachQueryPair(raw, func(rk, rv string) error {
 		k, err := queryUnescape(rk)
