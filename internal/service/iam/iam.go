@@ -73,6 +73,8 @@ func (s *Service) handlers() map[string]service.Handler {
 	s.credentialHandlers(m)
 	s.providerHandlers(m)
 	s.accountHandlers(m)
+	s.mfaHandlers(m)
+	s.credReportHandlers(m)
 	return m
 }
 
