@@ -296,3 +296,65 @@ func benchSet(tb testing.TB, nPol, nStmt int) (*Set, *Request) {
 		Principal: &Principal{Account: "111122223333", ARN: "arn:aws:iam::111122223333:user/bob"}}
 	return NewSet(ps...), req
 }
+
+// TestResolvedCacheConcurrent exercises the resolved-action cache from many
+// goroutines with actions that only wildcard patterns match.
+func TestResolvedCacheConcurrent(t *testing.T) {
+	p, err := Parse([]byte(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"ec2:Describe*","Resource":"*"},
+		{"Effect":"Deny","Action":"ec2:*Volume*","Resource":"*"},
+		{"Effect":"Allow","NotAction":"iam:*","Resource":"arn:aws:s3:::*"}]}`), Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := NewSet(p)
+	want := map[string][2]bool{ // allowed, denied
+		"ec2:DescribeInstances": {true, false},
+		"ec2:DescribeVolumes":   {false, true},
+		"ec2:CreateVolume":      {false, true},
+		"ec2:RunInstances":      {false, false},
+		"iam:ListUsers":         {false, false},
+	}
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var res Result
+			for i := 0; i < 100; i++ {
+				for a, w := range want {
+					set.Evaluate(&Request{Action: a, Resource: "*"}, &res)
+					if res.Allowed != w[0] || res.Denied != w[1] {
+						t.Errorf("%s: allowed=%v denied=%v; want %v", a, res.Allowed, res.Denied, w)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// A resource that NotAction's statement covers.
+	var res Result
+	set.Evaluate(&Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k"}, &res)
+	if !res.Allowed {
+		t.Errorf("NotAction statement did not apply: %+v", res)
+	}
+}
+
+func TestResolvedCacheBounded(t *testing.T) {
+	p, err := Parse([]byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"svc:A*","Resource":"*"}}`), Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := NewSet(p)
+	var res Result
+	for i := 0; i < maxResolved+100; i++ {
+		set.Evaluate(&Request{Action: fmt.Sprintf("svc:A%d", i), Resource: "*"}, &res)
+		if !res.Allowed {
+			t.Fatalf("svc:A%d not allowed", i)
+		}
+	}
+	if n := len(*set.resolved.Load()); n != maxResolved {
+		t.Errorf("cache holds %d actions; want the bound %d", n, maxResolved)
+	}
+}
