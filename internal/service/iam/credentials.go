@@ -2,4 +2,39 @@ package iam
 
 import "github.com/iamd/iamd/internal/service"
 
-func (s *Service) credentialHandlers(m map[string]service.Handler) {}
+// credentialHandlers registers the operations on a user's other credentials:
+// console passwords, signing certificates, SSH keys, service-specific
+// credentials, and the account's server certificates.
+func (s *Service) credentialHandlers(m map[string]service.Handler) {
+	m["CreateLoginProfile"] = s.createLoginProfile
+	m["GetLoginProfile"] = s.getLoginProfile
+	m["UpdateLoginProfile"] = s.updateLoginProfile
+	m["DeleteLoginProfile"] = s.deleteLoginProfile
+	m["ChangePassword"] = s.changePassword
+
+	m["UploadSigningCertificate"] = s.uploadSigningCertificate
+	m["ListSigningCertificates"] = s.listSigningCertificates
+	m["UpdateSigningCertificate"] = s.updateSigningCertificate
+	m["DeleteSigningCertificate"] = s.deleteSigningCertificate
+
+	m["UploadSSHPublicKey"] = s.uploadSSHPublicKey
+	m["GetSSHPublicKey"] = s.getSSHPublicKey
+	m["ListSSHPublicKeys"] = s.listSSHPublicKeys
+	m["UpdateSSHPublicKey"] = s.updateSSHPublicKey
+	m["DeleteSSHPublicKey"] = s.deleteSSHPublicKey
+
+	m["CreateServiceSpecificCredential"] = s.createServiceSpecificCredential
+	m["ListServiceSpecificCredentials"] = s.listServiceSpecificCredentials
+	m["ResetServiceSpecificCredential"] = s.resetServiceSpecificCredential
+	m["UpdateServiceSpecificCredential"] = s.updateServiceSpecificCredential
+	m["DeleteServiceSpecificCredential"] = s.deleteServiceSpecificCredential
+
+	m["UploadServerCertificate"] = s.uploadServerCertificate
+	m["GetServerCertificate"] = s.getServerCertificate
+	m["ListServerCertificates"] = s.listServerCertificates
+	m["UpdateServerCertificate"] = s.updateServerCertificate
+	m["DeleteServerCertificate"] = s.deleteServerCertificate
+	m["TagServerCertificate"] = s.tagServerCertificate
+	m["UntagServerCertificate"] = s.untagServerCertificate
+	m["ListServerCertificateTags"] = s.listServerCertificateTags
+}

@@ -2,4 +2,25 @@ package iam
 
 import "github.com/iamd/iamd/internal/service"
 
-func (s *Service) providerHandlers(m map[string]service.Handler) {}
+// providerHandlers registers the OIDC and SAML identity provider operations.
+func (s *Service) providerHandlers(m map[string]service.Handler) {
+	m["CreateOpenIDConnectProvider"] = s.createOIDCProvider
+	m["GetOpenIDConnectProvider"] = s.getOIDCProvider
+	m["ListOpenIDConnectProviders"] = s.listOIDCProviders
+	m["DeleteOpenIDConnectProvider"] = s.deleteOIDCProvider
+	m["AddClientIDToOpenIDConnectProvider"] = s.addClientIDToOIDCProvider
+	m["RemoveClientIDFromOpenIDConnectProvider"] = s.removeClientIDFromOIDCProvider
+	m["UpdateOpenIDConnectProviderThumbprint"] = s.updateOIDCProviderThumbprint
+	m["TagOpenIDConnectProvider"] = s.tagOIDCProvider
+	m["UntagOpenIDConnectProvider"] = s.untagOIDCProvider
+	m["ListOpenIDConnectProviderTags"] = s.listOIDCProviderTags
+
+	m["CreateSAMLProvider"] = s.createSAMLProvider
+	m["GetSAMLProvider"] = s.getSAMLProvider
+	m["ListSAMLProviders"] = s.listSAMLProviders
+	m["UpdateSAMLProvider"] = s.updateSAMLProvider
+	m["DeleteSAMLProvider"] = s.deleteSAMLProvider
+	m["TagSAMLProvider"] = s.tagSAMLProvider
+	m["UntagSAMLProvider"] = s.untagSAMLProvider
+	m["ListSAMLProviderTags"] = s.listSAMLProviderTags
+}
