@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/sessiontoken"
 	"github.com/iamd/iamd/internal/sigv4"
 	"github.com/iamd/iamd/internal/store"
 )
@@ -80,6 +82,9 @@ func (a *Authenticator) invalidate(account string) {
 
 // Authenticate implements httpapi.Authenticator.
 func (a *Authenticator) Authenticate(ctx context.Context, req *sigv4.Request, auth *sigv4.Auth, now time.Time) (*principal.Principal, error) {
+	if auth.SecurityToken != "" || strings.HasPrefix(auth.AccessKeyID, "ASIA") {
+		return a.session(req, auth, now)
+	}
 	e, err := a.lookup(ctx, auth.AccessKeyID)
 	if a.Mode == config.AuthOff {
 		// Test mode: keys iamd issued act as their own principal; anything
@@ -106,6 +111,34 @@ func (a *Authenticator) Authenticate(ctx context.Context, req *sigv4.Request, au
 	}
 	p := e.principal
 	a.noteUse(auth, now)
+	return &p, nil
+}
+
+// errExpired is AWS's answer for a session past its expiration.
+var errExpired = &sigv4.Error{Code: "ExpiredToken", Message: "The security token included in the request is expired", Status: http.StatusForbidden}
+
+// session authenticates temporary credentials: the token carries the
+// session, sealed for its access key id (see internal/sessiontoken).
+func (a *Authenticator) session(req *sigv4.Request, auth *sigv4.Auth, now time.Time) (*principal.Principal, error) {
+	c, err := sessiontoken.Open(a.Keys, auth.AccessKeyID, auth.SecurityToken)
+	if err != nil {
+		if a.Mode == config.AuthOff {
+			p := rootPrincipal(arn.Partition(auth.Region), a.DefaultAccount)
+			return &p, nil
+		}
+		return nil, errInvalidToken
+	}
+	if a.Mode != config.AuthOff {
+		if c.Expired(now) {
+			return nil, errExpired
+		}
+		if err := a.verifier.Verify(req, auth, c.Secret, now); err != nil {
+			return nil, err
+		}
+	}
+	p := c.Principal
+	p.AccessKeyID = auth.AccessKeyID
+	p.Temporary = true
 	return &p, nil
 }
 

@@ -30,6 +30,7 @@ type Authorizer struct {
 	Mode    string // config.AuthEnforce | AuthSoft | AuthOff
 	Log     *slog.Logger
 	Catalog *Catalog
+	MFA     MFAVerifier
 
 	mu       sync.RWMutex
 	accounts map[string]*accountCache
@@ -95,7 +96,17 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 		return nil
 	}
 	p := c.Principal
+	if err := sessionRestrictions(c, p); err != nil {
+		return err
+	}
+	if err := a.verifyCallMFA(ctx, c, in); err != nil {
+		return err
+	}
 	reqs, err := a.requests(ctx, c, op.Name, in)
+	if err != nil {
+		return err
+	}
+	trust, err := a.trustPolicy(ctx, c, in)
 	if err != nil {
 		return err
 	}
@@ -122,6 +133,10 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 		}
 		if pp != nil {
 			in.Identity, in.Boundary = pp.identity, pp.boundary
+		}
+		if trust != nil && isTrustAction(r.action) {
+			in.Resource, in.CrossAccount = trust.set, trust.account != p.Account
+			in.ResourceGrantsPrincipalDirectly = trust.grantsDirectly(&in.Request)
 		}
 		Evaluate(&in, &d)
 		if d.Allowed {
@@ -174,6 +189,11 @@ func (a *Authorizer) principalPolicies(ctx context.Context, p *principal.Princip
 		kind, name = "user", p.Name
 	case principal.AssumedRole:
 		kind, name = "role", p.Name
+	case principal.FederatedUser:
+		if p.SourceUser == "" { // federated from root: only the session policy limits it
+			return &principalPolicies{identity: allowAll}, nil
+		}
+		kind, name = "user", p.SourceUser
 	default:
 		return &principalPolicies{identity: policy.NewSet()}, nil
 	}
@@ -186,6 +206,10 @@ func (a *Authorizer) principalPolicies(ctx context.Context, p *principal.Princip
 		return pp, nil
 	}
 	ip, err := a.IAM.LoadIdentityPolicies(ctx, a.Store, p.Account, kind, name)
+	if isNoSuchEntity(err) {
+		// The user or role is gone: its sessions and keys grant nothing.
+		return &principalPolicies{identity: policy.NewSet()}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

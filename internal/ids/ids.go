@@ -4,7 +4,10 @@ package ids
 
 import (
 	"crypto/rand"
+	"encoding/base32"
+	"fmt"
 	"io"
+	"strconv"
 )
 
 // Prefixes of AWS unique ids, from the IAM User Guide "IAM identifiers" page
@@ -55,6 +58,43 @@ func (s Source) Unique(prefix string) string { return prefix + s.chars(17, alpha
 
 // AccessKeyID returns prefix (AKIA or ASIA) followed by 16 characters: 20 in all.
 func (s Source) AccessKeyID(prefix string) string { return prefix + s.chars(16, alphabet) }
+
+// AccessKeyIDFor returns prefix followed by 16 characters that encode
+// account the way AWS key ids do (the account id, shifted left 7 bits, in
+// the first 48 of the 80 bits the characters spell), so that
+// sts:GetAccessKeyInfo can answer from the id alone, as AWS's does.
+func (s Source) AccessKeyIDFor(prefix, account string) string {
+	acct, err := strconv.ParseUint(account, 10, 64)
+	if err != nil || acct >= 1<<40 {
+		return s.AccessKeyID(prefix)
+	}
+	var b [10]byte
+	if _, err := io.ReadFull(s.reader(), b[:]); err != nil {
+		panic("ids: random source failed: " + err.Error())
+	}
+	v := acct<<7 | uint64(b[5]&0x7f)
+	for i := 0; i < 6; i++ {
+		b[i] = byte(v >> (40 - 8*i))
+	}
+	return prefix + base32.StdEncoding.EncodeToString(b[:])
+}
+
+// AccountFromKeyID decodes the account id from an access key id; ok is
+// false for ids that are not 20 characters of AWS's alphabet.
+func AccountFromKeyID(id string) (string, bool) {
+	if len(id) != 20 {
+		return "", false
+	}
+	b, err := base32.StdEncoding.DecodeString(id[4:])
+	if err != nil || len(b) != 10 {
+		return "", false
+	}
+	var v uint64
+	for i := 0; i < 6; i++ {
+		v = v<<8 | uint64(b[i])
+	}
+	return fmt.Sprintf("%012d", (v&0x7fffffffff80)>>7), true
+}
 
 // Account returns a 12-digit account id that does not start with 0.
 func (s Source) Account() string {

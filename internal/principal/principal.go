@@ -33,6 +33,9 @@ type Principal struct {
 	// RoleARN is the role of an AssumedRole session (aws:PrincipalArn).
 	RoleARN     string
 	SessionName string
+	// SourceUser is the IAM user whose identity policies a federated user
+	// session (GetFederationToken) inherits.
+	SourceUser string
 
 	// Credentials used for this request.
 	AccessKeyID string
@@ -43,6 +46,10 @@ type Principal struct {
 	MFAAuthTime    time.Time // zero when the session was not MFA-authenticated
 	SourceIdentity string
 	SessionTags    map[string]string
+	// TransitiveTagKeys are the session tags that pass on to a chained
+	// role session.
+	TransitiveTagKeys []string
+	Expiration        time.Time
 	// SessionPolicies are the policy documents passed at session creation.
 	SessionPolicies []string
 	// Issuer says which STS call made the session (GetSessionToken,

@@ -25,6 +25,9 @@ type Call struct {
 	SourceIP  netip.Addr
 	UserAgent string
 	Secure    bool
+	// MFAAuthTime is set when this call itself carried a verified MFA code
+	// (AssumeRole or GetSessionToken with SerialNumber and TokenCode).
+	MFAAuthTime time.Time
 }
 
 // Handler serves one operation: in and out are documents keyed by the

@@ -97,7 +97,7 @@ func (s *Service) accessKeyHandlers(m map[string]service.Handler) {
 // NewAccessKey creates a key for owner (a user key, or rootOwner) inside tx
 // and returns it with its secret. Used by CreateAccessKey and bootstrap.
 func (s *Service) NewAccessKey(ctx context.Context, tx store.Tx, account, parent, userName string, at time.Time) (*AccessKey, string, error) {
-	return s.ImportAccessKey(ctx, tx, account, parent, userName, s.IDs.AccessKeyID(ids.AccessKey), secrets.NewSecretAccessKey(), at)
+	return s.ImportAccessKey(ctx, tx, account, parent, userName, s.IDs.AccessKeyIDFor(ids.AccessKey, account), secrets.NewSecretAccessKey(), at)
 }
 
 // ImportAccessKey stores a key with a given id and secret (bootstrap keeps

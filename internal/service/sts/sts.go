@@ -6,7 +6,9 @@ import (
 
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/principal"
+	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/store"
 )
 
@@ -14,11 +16,18 @@ import (
 type Service struct {
 	Store store.Store
 	IDs   ids.Source
+	Keys  *secrets.Keyring
+	IAM   *iam.Service
 }
 
 // Register adds the implemented STS operations to r.
 func (s *Service) Register(r service.Registry) {
 	r.Add("sts", "GetCallerIdentity", s.getCallerIdentity)
+	r.Add("sts", "GetSessionToken", s.getSessionToken)
+	r.Add("sts", "AssumeRole", s.assumeRole)
+	r.Add("sts", "GetFederationToken", s.getFederationToken)
+	r.Add("sts", "GetAccessKeyInfo", s.getAccessKeyInfo)
+	r.Add("sts", "DecodeAuthorizationMessage", s.decodeAuthorizationMessage)
 }
 
 // getCallerIdentity answers who the caller is. It needs no permission: AWS
