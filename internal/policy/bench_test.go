@@ -22,12 +22,15 @@ func benchEvaluate(b *testing.B, nPol, nStmt int) {
 	}
 }
 
-// BenchmarkEvaluate1000SameService is the adversarial shape: all 1,000
-// statements name wildcard actions of the request's service, so the index
+// BenchmarkEvaluate*SameService is the adversarial shape: every statement
+// names a wildcard action of the request's service, so the action index
 // cannot prune and every statement's resource is checked.
-func BenchmarkEvaluate1000SameService(b *testing.B) {
+func BenchmarkEvaluate100SameService(b *testing.B)  { benchSameService(b, 10) }
+func BenchmarkEvaluate1000SameService(b *testing.B) { benchSameService(b, 100) }
+
+func benchSameService(b *testing.B, nPol int) {
 	var ps []*Policy
-	for p := 0; p < 100; p++ {
+	for p := 0; p < nPol; p++ {
 		var sb strings.Builder
 		sb.WriteString(`{"Version":"2012-10-17","Statement":[`)
 		for s := 0; s < 10; s++ {
@@ -44,7 +47,7 @@ func BenchmarkEvaluate1000SameService(b *testing.B) {
 		ps = append(ps, pol)
 	}
 	set := NewSet(ps...)
-	req := &Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket-99-9/k"}
+	req := &Request{Action: "s3:GetObject", Resource: fmt.Sprintf("arn:aws:s3:::bucket-%d-9/k", nPol-1)}
 	var res Result
 	b.ReportAllocs()
 	for b.Loop() {

@@ -209,6 +209,7 @@ func parseDate(v string) (time.Time, bool) {
 // evalScratch is per-evaluation working memory, owned by a Result.
 type evalScratch struct {
 	buf []byte
+	pos []int32 // candidate positions chosen for a request
 }
 
 // eval reports whether the condition holds for ctx; missing is set when the

@@ -196,15 +196,16 @@ func (cp *cprincipal) match(p *Principal) bool {
 // ("*" and NotAction).
 type Set struct {
 	stmts   []setStmt
-	exact   map[string][]cand    // "service:action" → candidates, in statement order
-	service map[string]*svcIndex // wildcard candidates of a service, for actions no policy names exactly
-	global  []cand
+	exact      map[string]*candList // "service:action" → candidates, in statement order
+	service    map[string]*svcIndex // wildcard candidates of a service, for actions no policy names exactly
+	global     []cand
+	globalList *candList
 
 	// resolved caches, per action the index does not name exactly, the
 	// candidate list with wildcard patterns already matched. It is a
 	// copy-on-write map so reads take no lock; it changes no decision and is
 	// bounded, so hostile action names cannot grow it without limit.
-	resolved atomic.Pointer[map[string][]cand]
+	resolved atomic.Pointer[map[string]*candList]
 	mu       sync.Mutex
 }
 
@@ -236,7 +237,7 @@ type cand struct {
 // NewSet compiles the policies into a Set. Nil policies are skipped but keep
 // their index in Match.Policy.
 func NewSet(ps ...*Policy) *Set {
-	s := &Set{exact: map[string][]cand{}, service: map[string]*svcIndex{}}
+	s := &Set{exact: map[string]*candList{}, service: map[string]*svcIndex{}}
 	exactBy := map[string][]cand{}
 	wildBy := map[string][]cand{}
 	for pi, p := range ps {
@@ -290,8 +291,9 @@ func NewSet(ps ...*Policy) *Set {
 				hits = append(hits, cand{c.idx, false})
 			}
 		}
-		s.exact[a] = mergeCands(mergeCands(e, hits), s.global)
+		s.exact[a] = s.newCandList(mergeCands(mergeCands(e, hits), s.global))
 	}
+	s.globalList = s.newCandList(s.global)
 	return s
 }
 
@@ -353,9 +355,15 @@ func (s *Set) Evaluate(r *Request, out *Result) {
 	out.Reset()
 	var stack [128]byte
 	act := appendLowerASCII(stack[:0], r.Action)
-	cands := s.lookup(act)
+	cl := s.lookup(act)
 	allow := false
-	for _, c := range cands {
+	sc := &out.sc
+	positions := cl.pick(r.Resource, sc)
+	for i := range positions {
+		if i > 0 && positions[i] == positions[i-1] {
+			continue // a statement reached through two of its resources
+		}
+		c := cl.c[positions[i]]
 		ss := &s.stmts[c.idx]
 		st := ss.c
 		if c.check && !st.matchAction(act) {
@@ -380,7 +388,7 @@ func (s *Set) Evaluate(r *Request, out *Result) {
 	out.Allowed = allow && !out.Denied
 }
 
-func (s *Set) lookup(act []byte) []cand {
+func (s *Set) lookup(act []byte) *candList {
 	if l, ok := s.exact[string(act)]; ok {
 		return l
 	}
@@ -390,15 +398,15 @@ func (s *Set) lookup(act []byte) []cand {
 		}
 	}
 	l := s.wildcardCands(act)
-	if len(l) > 0 {
-		l = s.resolve(act, l)
+	if len(l) == 0 {
+		return s.globalList
 	}
-	return l
+	return s.resolve(act, l)
 }
 
 // resolve filters candidates down to the statements whose actions match
 // act and remembers the result for the next request for act.
-func (s *Set) resolve(act []byte, l []cand) []cand {
+func (s *Set) resolve(act []byte, l []cand) *candList {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.resolved.Load()
@@ -407,7 +415,7 @@ func (s *Set) resolve(act []byte, l []cand) []cand {
 			return r
 		}
 		if len(*old) >= maxResolved {
-			return l
+			return &candList{c: l} // uncached: actions are checked per request
 		}
 	}
 	r := make([]cand, 0, len(l))
@@ -416,18 +424,19 @@ func (s *Set) resolve(act []byte, l []cand) []cand {
 			r = append(r, cand{c.idx, false})
 		}
 	}
-	next := make(map[string][]cand, 1+mapLen(old))
+	cl := s.newCandList(r)
+	next := make(map[string]*candList, 1+mapLen(old))
 	if old != nil {
 		for k, v := range *old {
 			next[k] = v
 		}
 	}
-	next[string(act)] = r
+	next[string(act)] = cl
 	s.resolved.Store(&next)
-	return r
+	return cl
 }
 
-func mapLen(m *map[string][]cand) int {
+func mapLen(m *map[string]*candList) int {
 	if m == nil {
 		return 0
 	}
