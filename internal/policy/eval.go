@@ -195,7 +195,7 @@ func (cp *cprincipal) match(p *Principal) bool {
 // wildcard inside the action's service, and those matching any service
 // ("*" and NotAction).
 type Set struct {
-	stmts   []setStmt
+	stmts      []setStmt
 	exact      map[string]*candList // "service:action" → candidates, in statement order
 	service    map[string]*svcIndex // wildcard candidates of a service, for actions no policy names exactly
 	global     []cand
