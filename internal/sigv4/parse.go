@@ -15,6 +15,7 @@ package sigv4
 
 import (
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -523,32 +524,30 @@ func headerValue(h http.Header, lower string) string {
 	return ""
 }
 
-// headerValues finds a header by lowercase name without allocating: it
-// builds the canonical MIME key on the stack (net/http stores keys that way)
-// and falls back to a case-insensitive scan for hand-built maps.
+// headerValues finds a header by lowercase name the way http.Header.Get
+// does (by canonical MIME key, which net/http always stores), building the
+// key on the stack for the common names so the hot path does not allocate.
 func headerValues(h http.Header, lower string) []string {
 	var buf [64]byte
-	if len(lower) <= len(buf) {
-		k := buf[:len(lower)]
-		upper := true
-		for i := 0; i < len(lower); i++ {
-			c := lower[i]
-			if upper && 'a' <= c && c <= 'z' {
+	if len(lower) > len(buf) {
+		return h[textproto.CanonicalMIMEHeaderKey(lower)]
+	}
+	k := buf[:len(lower)]
+	upper := true
+	for i := 0; i < len(lower); i++ {
+		c := lower[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+			if upper {
 				c -= 'a' - 'A'
-			} else if !upper && 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
 			}
-			k[i] = c
-			upper = c == '-'
+		case '0' <= c && c <= '9', c == '-':
+		default:
+			// Rare bytes: let textproto apply its exact rules.
+			return h[textproto.CanonicalMIMEHeaderKey(lower)]
 		}
-		if v, ok := h[string(k)]; ok {
-			return v
-		}
+		k[i] = c
+		upper = c == '-'
 	}
-	for k, v := range h {
-		if strings.EqualFold(k, lower) {
-			return v
-		}
-	}
-	return nil
+	return h[string(k)]
 }

@@ -137,7 +137,7 @@ var sdkCases = []struct {
 	{"regional sts", signSpec{url: "https://sts.eu-west-3.amazonaws.com/", body: "Action=GetSessionToken&Version=2011-06-15",
 		header: http.Header{"Content-Type": {iamForm}}, service: "sts", region: "eu-west-3"}},
 	{"organizations json", signSpec{url: "https://organizations.us-east-1.amazonaws.com/", body: `{"MaxResults":20}`,
-		header: http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"AWSOrganizationsV20161128.ListAccounts"}},
+		header:  http.Header{"Content-Type": {"application/x-amz-json-1.1"}, "X-Amz-Target": {"AWSOrganizationsV20161128.ListAccounts"}},
 		service: "organizations"}},
 	{"get odd query", signSpec{method: "GET", url: "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08" +
 		"&PathPrefix=%2Fa%20b%2F&Marker=x+y&u=%C3%BC%E2%9C%93&empty=&flag&r=b&r=a&r=a-b&r=a%2Fb&Z=1&a=2&t=~._-%21%2A%27%28%29&eq=a%3Db%26c"}},

@@ -327,3 +327,45 @@ func TestUnsignedPayloadOptIn(t *testing.T) {
 	checkErr(t, (&Verifier{}).Verify(r, a, testCreds.SecretAccessKey, signTime), CodeIncompleteSignature, UnsignedPayload)
 	checkErr(t, (&Verifier{AllowUnsignedPayload: true}).Verify(r, a, testCreds.SecretAccessKey, signTime), "", "")
 }
+
+func TestHeaderLookup(t *testing.T) {
+	long := strings.Repeat("x-long-header-", 6) + "name"
+	h := http.Header{}
+	h.Set("X-Amz-Date", "d")
+	h.Set("Content-Type", "ct")
+	h.Set(long, "long")
+	h.Set("x_under", "u")
+	h["lowercase-only"] = []string{"hand-built"}
+	cases := []struct{ name, want string }{
+		{"x-amz-date", "d"},
+		{"content-type", "ct"},
+		{long, "long"},
+		{"x_under", "u"},
+		{"missing", ""},
+		// Like http.Header.Get, only canonical keys are found.
+		{"lowercase-only", ""},
+	}
+	for _, c := range cases {
+		if got := headerValue(h, c.name); got != c.want {
+			t.Errorf("headerValue(%q) = %q, want %q", c.name, got, c.want)
+		}
+		if got := headerValue(h, c.name); got != h.Get(c.name) {
+			t.Errorf("headerValue(%q) = %q, http.Header.Get = %q", c.name, got, h.Get(c.name))
+		}
+	}
+}
+
+// TestUppercaseSignedHeaderNames: names in SignedHeaders enter the canonical
+// request verbatim, but are looked up case-insensitively.
+func TestUppercaseSignedHeaderNames(t *testing.T) {
+	r := &Request{Method: "GET", Path: "/", Host: "h", PayloadHash: EmptyPayloadHash,
+		Header: http.Header{"Content-Type": {"a"}, "X-Amz-Date": {"20240101T000000Z"}}}
+	a := &Auth{Date: "20240101", Region: "us-east-1", Service: "iam", Time: signTime, SignedHeaders: []string{"Content-Type", "Host"}}
+	creq, err := CanonicalRequest(r, a, EmptyPayloadHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "GET\n/\n\nContent-Type:a\nHost:h\n\nContent-Type;Host\n" + EmptyPayloadHash; creq != want {
+		t.Fatalf("got %q, want %q", creq, want)
+	}
+}

@@ -32,7 +32,7 @@ type Verifier struct {
 // cacheKey holds a digest of the secret, not the secret: a different secret
 // never finds another's key, and no plaintext secret lives in the cache.
 type cacheKey struct {
-	secret                 [sha256.Size]byte
+	secret                [sha256.Size]byte
 	date, region, service string
 }
 
@@ -121,7 +121,7 @@ func deriveKey(secret, date, region, service string) [sha256.Size]byte {
 }
 
 func (v *Verifier) signingKey(secret, date, region, service string) [sha256.Size]byte {
-	ck := cacheKey{secret: sha256.Sum256([]byte(secret)), date: date, region: region, service: service}
+	ck := cacheKey{secret: digestSecret(secret), date: date, region: region, service: service}
 	v.mu.Lock()
 	if key, ok := v.cur[ck]; ok {
 		v.mu.Unlock()
@@ -139,6 +139,17 @@ func (v *Verifier) signingKey(secret, date, region, service string) [sha256.Size
 	v.putLocked(ck, key)
 	v.mu.Unlock()
 	return key
+}
+
+// digestSecret hashes a secret through a stack buffer: converting the string
+// to a slice directly would allocate on every request.
+func digestSecret(secret string) [sha256.Size]byte {
+	var buf [128]byte
+	if len(secret) > len(buf) {
+		return sha256.Sum256([]byte(secret))
+	}
+	n := copy(buf[:], secret)
+	return sha256.Sum256(buf[:n])
 }
 
 func (v *Verifier) putLocked(ck cacheKey, key [sha256.Size]byte) {
