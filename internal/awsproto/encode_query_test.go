@@ -34,7 +34,11 @@ func TestEncodeQuery(t *testing.T) {
 		// No output shape: no result element.
 		{"iam", "DeleteUser", nil,
 			`<DeleteUserResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></DeleteUserResponse>`},
-		// Lists of strings from []string, blobs base64.
+		// A nil document for an op with output still yields its Result element.
+		{"iam", "GetAccountPasswordPolicy", nil,
+			`<GetAccountPasswordPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetAccountPasswordPolicyResult></GetAccountPasswordPolicyResult>` +
+				`<ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></GetAccountPasswordPolicyResponse>`},
+		// Blobs are base64.
 		{"iam", "GetCredentialReport", map[string]any{"Content": []byte("a,b\n"), "ReportFormat": "text/csv"},
 			`<GetCredentialReportResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><GetCredentialReportResult><Content>YSxiCg==</Content>` +
 				`<ReportFormat>text/csv</ReportFormat></GetCredentialReportResult><ResponseMetadata><RequestId>req-1</RequestId></ResponseMetadata></GetCredentialReportResponse>`},

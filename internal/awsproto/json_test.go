@@ -163,6 +163,7 @@ func TestEncodeJSON(t *testing.T) {
 			`{"Account":{"JoinedTimestamp":1643861106.25}}`},
 		{"organizations", "ListAccounts", map[string]any{"Accounts": []map[string]any{}}, `{"Accounts":[]}`},
 		{"organizations", "DeleteOrganization", nil, `{}`},
+		{"organizations", "ListAccounts", nil, `{}`},
 		{"organizations", "ListRoots", map[string]any{"Roots": []any{map[string]any{"Id": "r-ab12", "PolicyTypes": []any{
 			map[string]any{"Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED"}}}}},
 			`{"Roots":[{"Id":"r-ab12","PolicyTypes":[{"Status":"ENABLED","Type":"SERVICE_CONTROL_POLICY"}]}]}`},

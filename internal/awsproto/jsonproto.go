@@ -253,6 +253,9 @@ func (op *Operation) EncodeJSON(out map[string]any) ([]byte, error) {
 	if op.Output == nil {
 		return []byte("{}"), nil
 	}
+	if out == nil {
+		out = map[string]any{}
+	}
 	b, err := appendJSONStruct(make([]byte, 0, 256), op.Output, out, false)
 	if err != nil {
 		return nil, fmt.Errorf("awsproto: encode %s: %w", op.Name, err)

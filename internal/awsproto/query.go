@@ -273,6 +273,9 @@ func (op *Operation) EncodeQuery(out map[string]any, requestID string) ([]byte, 
 			wrapper = op.Name + "Result"
 		}
 		b = openTag(b, wrapper)
+		if out == nil {
+			out = map[string]any{} // an op with an empty result still has its Result element
+		}
 		var err error
 		if b, err = appendXMLStruct(b, op.Output, out); err != nil {
 			return nil, fmt.Errorf("awsproto: encode %s: %w", op.Name, err)

@@ -350,6 +350,9 @@ func (op *Operation) EncodeREST(out map[string]any) (status int, header http.Hea
 		}
 		return status, header, b, nil
 	}
+	if out == nil {
+		out = map[string]any{}
+	}
 	b, jerr := appendJSONStruct(make([]byte, 0, 256), op.Output, out, true)
 	if jerr != nil {
 		return 0, nil, nil, fmt.Errorf("awsproto: encode %s: %w", op.Name, jerr)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -320,5 +321,35 @@ func TestSDKOrganizations(t *testing.T) {
 	assertAPIError(t, err, "UnknownOperationException", "UnknownError") // the SDK's placeholder for an absent message
 }
 
-// equalDoc compares documents structurally, including value types.
-func equalDoc(a, b any) bool { return reflect.DeepEqual(a, b) }
+// equalDoc compares documents structurally, including value types; NaN
+// equals NaN so fuzzed doubles compare.
+func equalDoc(a, b any) bool {
+	switch x := a.(type) {
+	case float64:
+		y, ok := b.(float64)
+		return ok && (x == y || (math.IsNaN(x) && math.IsNaN(y)))
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || !equalDoc(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equalDoc(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
