@@ -189,6 +189,41 @@ func (cp *cprincipal) match(p *Principal) bool {
 	return p.CanonicalUser != "" && slices.Contains(cp.canonic, p.CanonicalUser)
 }
 
+// excludes reports whether NotPrincipal names the caller. AWS checks the
+// caller layer by layer (account, then role, then session), and a layer the
+// element does not name keeps the statement applying, so a user is excluded
+// only when both its account and its ARN are listed, and a role session only
+// when its account, role and session are.
+// https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html
+func (cp *cprincipal) excludes(p *Principal) bool {
+	if cp.all {
+		return true
+	}
+	if p == nil || p.Anonymous {
+		return false
+	}
+	switch {
+	case p.Service != "":
+		for _, s := range cp.services {
+			if strings.EqualFold(s, p.Service) {
+				return true
+			}
+		}
+		return false
+	case p.Federated != "":
+		return slices.Contains(cp.feds, p.Federated)
+	case p.CanonicalUser != "":
+		return slices.Contains(cp.canonic, p.CanonicalUser)
+	}
+	if p.Account == "" || !slices.Contains(cp.accounts, p.Account) {
+		return false
+	}
+	if p.ARN != "" && !strings.HasSuffix(p.ARN, ":root") && !slices.Contains(cp.arns, p.ARN) {
+		return false
+	}
+	return p.SessionARN == "" || slices.Contains(cp.arns, p.SessionARN)
+}
+
 // Set is a compiled, immutable collection of policies, safe for concurrent
 // use (its only internal state is a bounded cache of resolved actions). Statements are indexed by action so that a decision only visits the
 // statements that can apply: those naming the action exactly, those with a
@@ -372,8 +407,14 @@ func (s *Set) Evaluate(r *Request, out *Result) {
 		if !st.matchResource(r, &out.sc) {
 			continue
 		}
-		if st.principal != nil && st.principal.match(r.Principal) == st.notPrincipal {
-			continue
+		if st.principal != nil {
+			if st.notPrincipal {
+				if st.principal.excludes(r.Principal) {
+					continue
+				}
+			} else if !st.principal.match(r.Principal) {
+				continue
+			}
 		}
 		if !st.matchConditions(r.Context, out) {
 			continue

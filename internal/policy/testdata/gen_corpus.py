@@ -258,9 +258,36 @@ for p, who in prin_rows:
         cases.append(case(f"principal {json.dumps(p)} vs {cname}", PRINCIPAL,
                           [pol(st(action="s3:GetObject", resource="arn:aws:s3:::b/*", Principal=p))],
                           req("s3:GetObject", "arn:aws:s3:::b/k", principal=caller), m, kind="Resource"))
-for p, who in prin_rows[2:9]:
+def not_principal_excludes(spec, c):
+    # NotPrincipal page: AWS checks account, then role, then session; every
+    # layer of the caller must be named for the caller to be exempt.
+    aws = spec.get("AWS", []) if isinstance(spec, dict) else []
+    aws = [aws] if isinstance(aws, str) else aws
+    if "*" in aws:
+        return True
+    if c.get("anonymous"):
+        return False
+    if "service" in c:
+        svcs = spec.get("Service", [])
+        return c["service"] in ([svcs] if isinstance(svcs, str) else svcs)
+    if "federated" in c:
+        feds = spec.get("Federated", [])
+        return c["federated"] in ([feds] if isinstance(feds, str) else feds)
+    acct_named = c["account"] in aws or f"arn:aws:iam::{c['account']}:root" in aws
+    arn_named = c["arn"].endswith(":root") or c["arn"] in aws
+    sess_named = "session_arn" not in c or c["session_arn"] in aws
+    return acct_named and arn_named and sess_named
+
+
+np_rows = [p for p, _ in prin_rows[2:9]] + [
+    {"AWS": [f"arn:aws:iam::{ACCT}:user/Bob", f"arn:aws:iam::{ACCT}:root"]},
+    {"AWS": [f"arn:aws:sts::{ACCT}:assumed-role/Admin/alice", f"arn:aws:iam::{ACCT}:role/Admin", ACCT]},
+    {"AWS": [f"arn:aws:sts::{ACCT}:assumed-role/Admin/alice", f"arn:aws:iam::{ACCT}:role/Admin"]},
+    {"Service": "ec2.amazonaws.com"},
+]
+for p in np_rows:
     for cname, caller in callers.items():
-        m = cname not in who
+        m = not not_principal_excludes(p, caller)
         cases.append(case(f"notprincipal deny {json.dumps(p)} vs {cname}", NOTPRINCIPAL,
                           [pol(st("Deny", action="s3:GetObject", resource="arn:aws:s3:::b/*", NotPrincipal=p))],
                           req("s3:GetObject", "arn:aws:s3:::b/k", principal=caller), False, m, kind="Resource"))
