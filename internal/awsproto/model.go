@@ -104,7 +104,8 @@ type Shape struct {
 	memberIndex map[string]*Member
 	required    map[string]bool
 	enumSet     map[string]bool
-	re          *regexp.Regexp // compiled pattern; nil if none or not expressible in RE2
+	re          *regexp.Regexp   // compiled pattern; nil if none or not expressible in RE2
+	reNot       []*regexp.Regexp // look-ahead translations: the value must match none of these
 }
 
 // MemberByName returns the structure member with the given name, or nil.
@@ -355,9 +356,9 @@ func loadService(file string) (*Service, error) {
 			}
 		}
 		if sh.Pattern != "" {
-			// A pattern RE2 cannot express (look-around) is left unenforced
-			// rather than approximated; PatternUnsupported reports it.
-			sh.re, _ = compilePattern(sh.Pattern)
+			// A pattern RE2 cannot express and that has no known equivalent
+			// is left unenforced; PatternUnsupported reports it.
+			sh.re, sh.reNot, _ = compilePattern(sh.Pattern)
 		}
 		if rs.Exception || rs.Error != nil {
 			sh.Exception = true
@@ -495,16 +496,61 @@ func orderedKeys(obj json.RawMessage) ([]string, error) {
 // javaUnicodeEscape matches Java's \uXXXX escape, which RE2 spells \x{XXXX}.
 var javaUnicodeEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
 
+// re2Equivalents rewrites the model patterns Go's RE2 cannot compile into an
+// equivalent positive pattern plus patterns the value must not contain
+// (replacing Java's negative look-ahead), keyed by the exact model pattern.
+var re2Equivalents = map[string]struct {
+	must    string
+	mustNot []string
+}{
+	// IAM account alias: no "--" anywhere, alphanumeric at both ends.
+	`^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$`: {must: `^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`, mustNot: []string{`--`}},
+	// Budget names: no ':' or backslash, no "/action/", no <script> element.
+	`^(?![^:\\]*/action/|(?i).*<script>.*</script>.*)[^:\\]+$`: {must: `^[^:\\]+$`, mustNot: []string{`/action/`, `(?i)<script>.*</script>`}},
+	// CloudTrail partition keys: Java's surrogate-pair ranges denote the
+	// supplementary planes, which Go sees as single runes.
+	`[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\t]*`: {must: `[\x{20}-\x{D7FF}\x{E000}-\x{FFFD}\x{10000}-\x{10FFFF}\t]*`},
+}
+
 // compilePattern compiles a model pattern with whole-value semantics: AWS's
 // server-side validation requires the entire value to match (IAM rejects
 // "a b" for [\w+=,.@-]+ even though the pattern is unanchored).
-func compilePattern(p string) (*regexp.Regexp, error) {
+func compilePattern(p string) (*regexp.Regexp, []*regexp.Regexp, error) {
 	conv := javaUnicodeEscape.ReplaceAllString(p, `\x{$1}`)
+	var mustNot []string
+	if eq, ok := re2Equivalents[p]; ok {
+		conv, mustNot = eq.must, eq.mustNot
+	}
 	re, err := regexp.Compile(`^(?:` + conv + `)$`)
 	if err != nil {
-		return nil, fmt.Errorf("compile pattern %q: %w", p, err)
+		return nil, nil, fmt.Errorf("compile pattern %q: %w", p, err)
 	}
-	return re, nil
+	var nots []*regexp.Regexp
+	for _, n := range mustNot {
+		nre, err := regexp.Compile(n)
+		if err != nil {
+			return nil, nil, fmt.Errorf("compile pattern %q: %w", p, err)
+		}
+		nots = append(nots, nre)
+	}
+	return re, nots, nil
+}
+
+// matchPattern reports whether s satisfies the shape's pattern (true when
+// the shape has none or it is unsupported).
+func (s *Shape) matchPattern(v string) bool {
+	if s.re == nil {
+		return true
+	}
+	if !s.re.MatchString(v) {
+		return false
+	}
+	for _, n := range s.reNot {
+		if n.MatchString(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // sortedKeys returns map keys sorted, for deterministic output.

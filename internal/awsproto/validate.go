@@ -136,7 +136,7 @@ func scalarConstraints(sh *Shape, val any) []string {
 	var out []string
 	switch x := val.(type) {
 	case string:
-		if sh.re != nil && !sh.re.MatchString(x) {
+		if !sh.matchPattern(x) {
 			out = append(out, "Member must satisfy regular expression pattern: "+sh.Pattern)
 		}
 		out = append(out, lengthConstraints(sh, javaLen(x))...)
