@@ -253,3 +253,10 @@ func formValue(f url.Values, key string, m *Member, v any) {
 		f.Set(key, v.(string))
 	}
 }
+
+func joinKey(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}

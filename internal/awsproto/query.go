@@ -73,7 +73,7 @@ func (op *Operation) DecodeQuery(form url.Values) (map[string]any, error) {
 		return doc, nil
 	}
 	d := queryDecoder{svc: op.Service}
-	if err := d.structure(op.Input, buildFormTree(form), "", doc); err != nil {
+	if err := d.structure(op.Input, buildFormTree(form), doc); err != nil {
 		return nil, err
 	}
 	if verr := op.Validate(doc); verr != nil {
@@ -91,21 +91,14 @@ func queryName(m *Member) string {
 	return m.Name
 }
 
-func joinKey(prefix, name string) string {
-	if prefix == "" {
-		return name
-	}
-	return prefix + "." + name
-}
-
-func (d queryDecoder) structure(sh *Shape, n *formNode, prefix string, into map[string]any) error {
+func (d queryDecoder) structure(sh *Shape, n *formNode, into map[string]any) error {
 	for _, m := range sh.Members {
 		name := queryName(m)
 		c := n.kids[name]
 		if c == nil {
 			continue
 		}
-		v, ok, err := d.value(m, c, joinKey(prefix, name))
+		v, ok, err := d.value(m, c)
 		if err != nil {
 			return err
 		}
@@ -116,7 +109,7 @@ func (d queryDecoder) structure(sh *Shape, n *formNode, prefix string, into map[
 	return nil
 }
 
-func (d queryDecoder) value(m *Member, n *formNode, key string) (any, bool, error) {
+func (d queryDecoder) value(m *Member, n *formNode) (any, bool, error) {
 	sh := m.Shape
 	switch sh.Type {
 	case "structure":
@@ -124,7 +117,7 @@ func (d queryDecoder) value(m *Member, n *formNode, key string) (any, bool, erro
 			return nil, false, nil
 		}
 		out := map[string]any{}
-		if err := d.structure(sh, n, key, out); err != nil {
+		if err := d.structure(sh, n, out); err != nil {
 			return nil, false, err
 		}
 		return out, true, nil
@@ -136,21 +129,21 @@ func (d queryDecoder) value(m *Member, n *formNode, key string) (any, bool, erro
 			}
 			return nil, false, nil
 		}
-		items, itemKey := n, key
+		items := n
 		if !(m.Flattened || sh.Flattened) {
 			name := "member"
 			if sh.Member.LocationName != "" {
 				name = sh.Member.LocationName
 			}
-			items, itemKey = n.kids[name], key+"."+name
+			items = n.kids[name]
 			if items == nil {
 				return nil, false, nil
 			}
 		}
 		idx := items.indexed()
 		out := make([]any, 0, len(idx))
-		for i, c := range idx {
-			v, ok, err := d.value(sh.Member, c, itemKey+"."+strconv.Itoa(i+1))
+		for _, c := range idx {
+			v, ok, err := d.value(sh.Member, c)
 			if err != nil {
 				return nil, false, err
 			}
@@ -166,9 +159,9 @@ func (d queryDecoder) value(m *Member, n *formNode, key string) (any, bool, erro
 			}
 			return nil, false, nil
 		}
-		entries, entryKey := n, key
+		entries := n
 		if !(m.Flattened || sh.Flattened) {
-			entries, entryKey = n.kids["entry"], key+".entry"
+			entries = n.kids["entry"]
 			if entries == nil {
 				return nil, false, nil
 			}
@@ -181,7 +174,7 @@ func (d queryDecoder) value(m *Member, n *formNode, key string) (any, bool, erro
 			valName = sh.Value.LocationName
 		}
 		out := map[string]any{}
-		for i, e := range entries.indexed() {
+		for _, e := range entries.indexed() {
 			k := e.kids[keyName]
 			if k == nil || !k.hasVal {
 				continue
@@ -190,7 +183,7 @@ func (d queryDecoder) value(m *Member, n *formNode, key string) (any, bool, erro
 			if vn == nil {
 				continue
 			}
-			v, ok, err := d.value(sh.Value, vn, fmt.Sprintf("%s.%d.%s", entryKey, i+1, valName))
+			v, ok, err := d.value(sh.Value, vn)
 			if err != nil {
 				return nil, false, err
 			}
@@ -205,7 +198,10 @@ func (d queryDecoder) value(m *Member, n *formNode, key string) (any, bool, erro
 	}
 	v, err := parseScalar(sh, m, n.val, "iso8601")
 	if err != nil {
-		return nil, false, d.svc.malformed("Invalid value for parameter %s: %v", key, err)
+		// AWS query services (Coral) reject unparseable scalars before
+		// validation with MalformedInput, e.g. "boolean must follow xsd1.1
+		// definition" for Enabled=yes; other types follow the same form.
+		return nil, false, d.svc.malformed("%s must follow xsd1.1 definition", sh.Type)
 	}
 	return v, true, nil
 }
@@ -453,45 +449,54 @@ func appendXMLValue(b []byte, m *Member, tag string, v any) ([]byte, error) {
 		inner.Flattened = false
 		return appendXMLMember(b, &inner, v)
 	}
-	text, err := scalarText(m, v, "iso8601")
+	b = openTag(b, tag)
+	b, err := appendScalarText(b, m, v, "iso8601", true)
 	if err != nil {
 		return b, err
 	}
-	b = openTag(b, tag)
-	b = appendEscaped(b, text)
 	return closeTag(b, tag), nil
 }
 
-// scalarText renders a scalar as wire text (XML text, headers, query strings).
+// scalarText renders a scalar as wire text (headers, query strings).
 func scalarText(m *Member, v any, defTimestamp string) (string, error) {
+	b, err := appendScalarText(nil, m, v, defTimestamp, false)
+	return string(b), err
+}
+
+// appendScalarText appends a scalar's wire text, XML-escaping strings when
+// asked; appending avoids an allocation per value on large responses.
+func appendScalarText(b []byte, m *Member, v any, defTimestamp string, xmlEscape bool) ([]byte, error) {
 	sh := m.Shape
 	switch sh.Type {
 	case "string":
 		if s, ok := asString(v); ok {
-			return s, nil
+			if xmlEscape {
+				return appendEscaped(b, s), nil
+			}
+			return append(b, s...), nil
 		}
 	case "integer", "long":
 		if n, ok := asInt(v); ok {
-			return strconv.FormatInt(n, 10), nil
+			return strconv.AppendInt(b, n, 10), nil
 		}
 	case "double", "float":
 		if f, ok := asFloat(v); ok {
-			return formatFloatText(f), nil
+			return append(b, formatFloatText(f)...), nil
 		}
 	case "boolean":
 		if x, ok := asBool(v); ok {
-			return strconv.FormatBool(x), nil
+			return strconv.AppendBool(b, x), nil
 		}
 	case "timestamp":
 		if t, ok := asTime(v); ok {
-			return formatTimestamp(t, timestampFormat(m, defTimestamp)), nil
+			return appendTimestamp(b, t, timestampFormat(m, defTimestamp)), nil
 		}
 	case "blob":
 		if p, ok := asBytes(v); ok {
-			return base64.StdEncoding.EncodeToString(p), nil
+			return base64.StdEncoding.AppendEncode(b, p), nil
 		}
 	}
-	return "", fmt.Errorf("cannot encode %T as %s", v, sh.Type)
+	return b, fmt.Errorf("cannot encode %T as %s", v, sh.Type)
 }
 
 func formatFloatText(f float64) string {

@@ -284,9 +284,9 @@ func TestDecodeQueryValidation(t *testing.T) {
 				"Value at 'oldPassword' failed to satisfy constraint: Member must have length greater than or equal to 1"},
 		{"sts", "AssumeRole", "RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr&RoleSessionName=a%20b", "ValidationError",
 			"1 validation error detected: Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*"},
-		{"iam", "ListUsers", "MaxItems=abc", "MalformedInput", ""},
+		{"iam", "ListUsers", "MaxItems=abc", "MalformedInput", "integer must follow xsd1.1 definition"},
 		{"iam", "ListUsers", "MaxItems=99999999999", "MalformedInput", ""},
-		{"iam", "UpdateAccountPasswordPolicy", "RequireSymbols=yes", "MalformedInput", ""},
+		{"iam", "UpdateAccountPasswordPolicy", "RequireSymbols=yes", "MalformedInput", "boolean must follow xsd1.1 definition"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.op+"?"+tt.form, func(t *testing.T) {

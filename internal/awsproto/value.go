@@ -42,6 +42,9 @@ func isAbsent(v any) bool {
 // deref unwraps non-nil pointers so *string and friends encode like their
 // targets.
 func deref(v any) any {
+	if t := reflect.TypeOf(v); t == nil || t.Kind() != reflect.Pointer {
+		return v // fast path: no re-boxing (and no allocation) for plain values
+	}
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer && !rv.IsNil() {
 		rv = rv.Elem()
@@ -247,14 +250,21 @@ func timestampFormat(m *Member, def string) string {
 }
 
 func formatTimestamp(t time.Time, format string) string {
+	return string(appendTimestamp(nil, t, format))
+}
+
+// rfc822 is the HTTP-date form AWS uses for rfc822 timestamps.
+const rfc822 = "Mon, 02 Jan 2006 15:04:05 GMT"
+
+func appendTimestamp(b []byte, t time.Time, format string) []byte {
 	t = t.UTC()
 	switch format {
 	case "unixTimestamp":
-		return formatEpoch(t)
+		return append(b, formatEpoch(t)...)
 	case "rfc822":
-		return t.Format(time.RFC1123)[:len(time.RFC1123)-3] + "GMT"
+		return t.AppendFormat(b, rfc822)
 	}
-	return t.Format(isoSeconds)
+	return t.AppendFormat(b, isoSeconds)
 }
 
 // formatEpoch renders epoch seconds, with millisecond precision only when
