@@ -39,7 +39,6 @@ type Service struct {
 	Operations map[string]*Operation
 	Shapes     map[string]*Shape
 
-	opsByLower  map[string]*Operation
 	errorByCode map[string]*Shape
 	routes      []*route
 }
@@ -276,7 +275,7 @@ func loadService(file string) (*Service, error) {
 		XMLNamespace: md.XMLNamespace, TargetPrefix: md.TargetPrefix, JSONVersion: md.JSONVersion,
 		SigningName: md.SigningName, ServiceID: md.ServiceID,
 		Operations: map[string]*Operation{}, Shapes: map[string]*Shape{},
-		opsByLower: map[string]*Operation{}, errorByCode: map[string]*Shape{},
+		errorByCode: map[string]*Shape{},
 	}
 	if s.SigningName == "" {
 		s.SigningName = s.Name
@@ -405,7 +404,6 @@ func loadService(file string) (*Service, error) {
 			op.Errors = append(op.Errors, sh)
 		}
 		s.Operations[name] = op
-		s.opsByLower[strings.ToLower(name)] = op
 		if s.Protocol == "rest-json" {
 			r, err := parseRoute(op)
 			if err != nil {

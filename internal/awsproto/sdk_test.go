@@ -353,3 +353,60 @@ func equalDoc(a, b any) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+func TestSDKIAMAuthorizationDetails(t *testing.T) {
+	created := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
+	used := created.Add(48 * time.Hour)
+	var gotFilter []any
+	srv := queryServer(t, "iam", func(op *Operation, in map[string]any) (map[string]any, *Error) {
+		gotFilter = List(in, "Filter")
+		role := map[string]any{"RoleName": "r", "RoleId": "AROA1", "Arn": "arn:aws:iam::123456789012:role/r", "Path": "/",
+			"CreateDate": created, "AssumeRolePolicyDocument": "%7B%7D", "Tags": []any{map[string]any{"Key": "k", "Value": "v"}},
+			"RoleLastUsed": map[string]any{"LastUsedDate": used, "Region": "us-east-1"}}
+		return map[string]any{
+			"UserDetailList": []any{map[string]any{"UserName": "u", "UserId": "AIDA1", "Arn": "arn:aws:iam::123456789012:user/u",
+				"Path": "/", "CreateDate": created, "GroupList": []string{"admins"},
+				"UserPolicyList":          []any{map[string]any{"PolicyName": "inline", "PolicyDocument": "%7B%7D"}},
+				"AttachedManagedPolicies": []any{map[string]any{"PolicyName": "ro", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}}}},
+			"RoleDetailList": []any{map[string]any{"RoleName": "r", "RoleId": "AROA1", "Arn": "arn:aws:iam::123456789012:role/r",
+				"Path": "/", "CreateDate": created, "RoleLastUsed": role["RoleLastUsed"],
+				"InstanceProfileList": []any{map[string]any{"InstanceProfileName": "ip", "InstanceProfileId": "AIPA1",
+					"Arn": "arn:aws:iam::123456789012:instance-profile/ip", "Path": "/", "CreateDate": created, "Roles": []any{role}}}}},
+			"Policies": []any{map[string]any{"PolicyName": "p", "PolicyId": "ANPA1", "Arn": "arn:aws:iam::123456789012:policy/p",
+				"DefaultVersionId": "v2", "AttachmentCount": 3, "IsAttachable": true, "CreateDate": created, "UpdateDate": used,
+				"PolicyVersionList": []any{
+					map[string]any{"VersionId": "v1", "IsDefaultVersion": false, "Document": "%7B%7D", "CreateDate": created},
+					map[string]any{"VersionId": "v2", "IsDefaultVersion": true, "Document": "%7B%22a%22%7D", "CreateDate": used},
+				}}},
+			"GroupDetailList": []any{},
+			"IsTruncated":     false,
+		}, nil
+	})
+	out, err := iamClient(srv.URL).GetAccountAuthorizationDetails(context.Background(), &iam.GetAccountAuthorizationDetailsInput{
+		Filter: []iamtypes.EntityType{iamtypes.EntityTypeUser, iamtypes.EntityTypeRole}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equalDoc(gotFilter, []any{"User", "Role"}) {
+		t.Errorf("decoded filter %v", gotFilter)
+	}
+	u := out.UserDetailList[0]
+	if u.GroupList[0] != "admins" || aws.ToString(u.UserPolicyList[0].PolicyName) != "inline" ||
+		aws.ToString(u.AttachedManagedPolicies[0].PolicyArn) != "arn:aws:iam::aws:policy/ReadOnlyAccess" {
+		t.Errorf("user detail %+v", u)
+	}
+	r := out.RoleDetailList[0]
+	ipRole := r.InstanceProfileList[0].Roles[0]
+	if !aws.ToTime(r.RoleLastUsed.LastUsedDate).Equal(used) || aws.ToString(ipRole.Tags[0].Value) != "v" ||
+		aws.ToString(ipRole.AssumeRolePolicyDocument) != "%7B%7D" {
+		t.Errorf("role detail %+v", r)
+	}
+	p := out.Policies[0]
+	if aws.ToInt32(p.AttachmentCount) != 3 || !p.IsAttachable || len(p.PolicyVersionList) != 2 ||
+		!p.PolicyVersionList[1].IsDefaultVersion || aws.ToString(p.PolicyVersionList[1].Document) != "%7B%22a%22%7D" {
+		t.Errorf("policy detail %+v", p)
+	}
+	if out.GroupDetailList == nil || len(out.GroupDetailList) != 0 || out.IsTruncated {
+		t.Errorf("group list %v truncated %v", out.GroupDetailList, out.IsTruncated)
+	}
+}
