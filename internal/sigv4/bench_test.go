@@ -2,8 +2,11 @@ package sigv4
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func benchRequests(b *testing.B) map[string]*Request {
@@ -14,14 +17,22 @@ func benchRequests(b *testing.B) map[string]*Request {
 			header: http.Header{"Content-Type": {iamForm}}, service: "sts", creds: tempCreds}, signTime),
 		"iam-get-query": sdkSign(b, signSpec{method: "GET",
 			url: "https://iam.amazonaws.com/?Action=ListUsers&Version=2010-05-08&PathPrefix=%2Fa%20b%2F&MaxItems=100&Marker=x"}, signTime),
+		"sts-post-realistic-token": sdkSign(b, signSpec{url: "https://sts.amazonaws.com/", body: "Action=GetCallerIdentity&Version=2011-06-15",
+			header: http.Header{"Content-Type": {iamForm}}, service: "sts", creds: realisticTempCreds}, signTime),
+		"sts-presigned-realistic-token": sdkPresign(b, signSpec{method: "GET", service: "sts", creds: realisticTempCreds,
+			url: "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=60"}, signTime),
 		"sts-presigned": sdkPresign(b, signSpec{method: "GET", service: "sts", creds: tempCreds,
 			url:    "https://sts.amazonaws.com/?Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Expires=60",
 			header: http.Header{"X-K8s-Aws-Id": {"cluster"}}}, signTime),
 	}
 }
 
+// realisticTempCreds carries a session token of the length STS issues.
+var realisticTempCreds = aws.Credentials{AccessKeyID: "ASIAREALISTICEXAMPLE", SecretAccessKey: tempCreds.SecretAccessKey,
+	SessionToken: "IQoJb3JpZ2luX2VjE" + strings.Repeat("Abc/def+GHI0123456789", 45) + "=="}
+
 func secretOf(a *Auth) string {
-	if a.AccessKeyID == tempCreds.AccessKeyID {
+	if strings.HasPrefix(a.AccessKeyID, "ASIA") {
 		return tempCreds.SecretAccessKey
 	}
 	return testCreds.SecretAccessKey

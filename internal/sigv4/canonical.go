@@ -183,7 +183,7 @@ func appendCanonicalQuery(dst []byte, raw string, presigned bool) ([]byte, error
 		return dst, nil
 	}
 	var spanBuf [16]qspan
-	var arenaBuf [512]byte
+	var arenaBuf [2048]byte
 	spans, arena := spanBuf[:0], arenaBuf[:0]
 	err := forEachQueryPair(raw, func(rk, rv string) error {
 		k0 := len(arena)

@@ -57,7 +57,9 @@ func (v *Verifier) Verify(r *Request, a *Auth, secret string, now time.Time) err
 	if !decodeSignature(&want, a.Signature) {
 		return ErrSignatureDoesNotMatch()
 	}
-	var buf [1024]byte
+	// Sized for a canonical request carrying a full STS session token
+	// (~1 KB) so the common cases stay off the heap.
+	var buf [3072]byte
 	creq, err := appendCanonicalRequest(buf[:0], r, a, payloadHash)
 	if err != nil {
 		return err
