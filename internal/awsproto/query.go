@@ -196,7 +196,7 @@ func (d queryDecoder) value(m *Member, n *formNode) (any, bool, error) {
 	if !n.hasVal {
 		return nil, false, nil
 	}
-	v, err := parseScalar(sh, m, n.val, "iso8601")
+	v, err := parseScalar(sh, n.val)
 	if err != nil {
 		// AWS query services (Coral) reject unparseable scalars before
 		// validation with MalformedInput, e.g. "boolean must follow xsd1.1
@@ -207,7 +207,9 @@ func (d queryDecoder) value(m *Member, n *formNode) (any, bool, error) {
 }
 
 // parseScalar converts wire text to the document type of a scalar shape.
-func parseScalar(sh *Shape, m *Member, s, defTimestamp string) (any, error) {
+// Timestamps are accepted in any of AWS's formats regardless of the
+// member's declared one, as the services themselves are lenient.
+func parseScalar(sh *Shape, s string) (any, error) {
 	switch sh.Type {
 	case "string":
 		return s, nil
@@ -238,7 +240,6 @@ func parseScalar(sh *Shape, m *Member, s, defTimestamp string) (any, error) {
 		}
 		return nil, fmt.Errorf("%q is not a valid boolean", s)
 	case "timestamp":
-		_ = timestampFormat(m, defTimestamp) // every supported format is accepted on input
 		t, err := parseTimestamp(s)
 		if err != nil {
 			return nil, err

@@ -198,8 +198,8 @@ func (op *Operation) decodeLocated(m *Member, uri map[string]string, query url.V
 	if name == "" {
 		name = m.Name
 	}
-	scalar := func(text, def string) error {
-		v, err := parseScalar(m.Shape, m, text, def)
+	scalar := func(text string) error {
+		v, err := parseScalar(m.Shape, text)
 		if err != nil {
 			return op.Service.malformed("Invalid value for %s: %v", name, err)
 		}
@@ -209,7 +209,7 @@ func (op *Operation) decodeLocated(m *Member, uri map[string]string, query url.V
 	switch m.Location {
 	case "uri":
 		if v, ok := uri[name]; ok {
-			return scalar(v, "iso8601")
+			return scalar(v)
 		}
 	case "querystring":
 		switch m.Shape.Type {
@@ -220,7 +220,7 @@ func (op *Operation) decodeLocated(m *Member, uri map[string]string, query url.V
 			}
 			out := make([]any, 0, len(vals))
 			for _, t := range vals {
-				v, err := parseScalar(m.Shape.Member.Shape, m.Shape.Member, t, "iso8601")
+				v, err := parseScalar(m.Shape.Member.Shape, t)
 				if err != nil {
 					return op.Service.malformed("Invalid value for %s: %v", name, err)
 				}
@@ -242,7 +242,7 @@ func (op *Operation) decodeLocated(m *Member, uri map[string]string, query url.V
 			}
 		default:
 			if vals, ok := query[name]; ok && len(vals) > 0 {
-				return scalar(vals[0], "iso8601")
+				return scalar(vals[0])
 			}
 		}
 	case "header":
@@ -251,7 +251,7 @@ func (op *Operation) decodeLocated(m *Member, uri map[string]string, query url.V
 				var out []any
 				for _, hv := range vals {
 					for part := range strings.SplitSeq(hv, ",") {
-						v, err := parseScalar(m.Shape.Member.Shape, m.Shape.Member, strings.TrimSpace(part), "rfc822")
+						v, err := parseScalar(m.Shape.Member.Shape, strings.TrimSpace(part))
 						if err != nil {
 							return op.Service.malformed("Invalid value for %s: %v", name, err)
 						}
@@ -261,7 +261,7 @@ func (op *Operation) decodeLocated(m *Member, uri map[string]string, query url.V
 				doc[m.Name] = out
 				return nil
 			}
-			return scalar(vals[0], "rfc822")
+			return scalar(vals[0])
 		}
 	case "headers":
 		out := map[string]any{}
