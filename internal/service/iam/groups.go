@@ -1,5 +1,298 @@
 package iam
 
-import "github.com/iamd/iamd/internal/service"
+import (
+	"context"
+	"errors"
+	"time"
 
-func (s *Service) groupHandlers(m map[string]service.Handler) {}
+	"github.com/iamd/iamd/internal/apierr"
+	"github.com/iamd/iamd/internal/awsproto"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/store"
+)
+
+// Group is the stored IAM group.
+type Group struct {
+	Name    string    `json:"name"`
+	ID      string    `json:"id"`
+	Path    string    `json:"path"`
+	ARN     string    `json:"arn"`
+	Created time.Time `json:"created"`
+}
+
+// IAM quotas for groups, from "IAM and AWS STS quotas"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+const (
+	maxGroups        = 300 // groups per account
+	maxGroupsPerUser = 10  // groups an IAM user can be a member of
+)
+
+func (g *Group) out() map[string]any {
+	return map[string]any{"GroupName": g.Name, "GroupId": g.ID, "Path": g.Path, "Arn": g.ARN, "CreateDate": g.Created}
+}
+
+// groupOwner is the Parent/owner reference of a group's inline policies and
+// attachments.
+func groupOwner(groupKey string) string { return "group:" + groupKey }
+
+// memberKey is the key of a membership record: group key, "|", user key.
+func memberKey(groupKey, userKey string) string { return groupKey + "|" + userKey }
+
+func (s *Service) groupHandlers(m map[string]service.Handler) {
+	m["CreateGroup"] = s.createGroup
+	m["GetGroup"] = s.getGroup
+	m["ListGroups"] = s.listGroups
+	m["UpdateGroup"] = s.updateGroup
+	m["DeleteGroup"] = s.deleteGroup
+	m["AddUserToGroup"] = s.addUserToGroup
+	m["RemoveUserFromGroup"] = s.removeUserFromGroup
+	m["ListGroupsForUser"] = s.listGroupsForUser
+}
+
+// loadGroup reads a group by name, answering NoSuchEntity as IAM does.
+func loadGroup(ctx context.Context, r store.Reader, account, name string) (*Group, store.Record, error) {
+	g, rec, err := get[Group](ctx, r, account, kindGroup, key(name))
+	return g, rec, notFound(err, "group", name)
+}
+
+func (s *Service) createGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	name := awsproto.Str(in, "GroupName")
+	path := pathOr(in)
+	g := &Group{Name: name, ID: s.IDs.Unique(ids.Group), Path: path, ARN: iamARN(c, "group", path, name), Created: now(c)}
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindGroup})
+		if err != nil {
+			return err
+		}
+		if n >= maxGroups {
+			return apierr.Limit("Cannot exceed quota for GroupsPerAccount: %d", maxGroups)
+		}
+		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindGroup, Key: key(name), ID: g.ID, Path: path, Data: encode(g), Created: g.Created})
+		if errors.Is(err, store.ErrConflict) {
+			return apierr.Exists("Group", name)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"Group": g.out()}, nil
+}
+
+// getGroup returns the group and one page of its members, ordered by user
+// key (memberships are keyed group|user, so the store's key order is the
+// member order and the marker is a membership key).
+func (s *Service) getGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	name := awsproto.Str(in, "GroupName")
+	g, rec, err := loadGroup(ctx, s.Store, c.Account, name)
+	if err != nil {
+		return nil, err
+	}
+	parent := rec.Key
+	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindMember, Parent: &parent}, in)
+	if err != nil {
+		return nil, err
+	}
+	users := make([]any, 0, len(p.recs))
+	for _, m := range p.recs {
+		u, _, err := get[User](ctx, s.Store, c.Account, kindUser, m.Ref)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted between the two reads; DeleteUser refuses members, so only a race
+		}
+		if err != nil {
+			return nil, err
+		}
+		um := u.out(false)
+		delete(um, "PermissionsBoundary")
+		users = append(users, um)
+	}
+	return p.out(map[string]any{"Group": g.out(), "Users": users}), nil
+}
+
+func (s *Service) listGroups(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindGroup, PathPrefix: awsproto.Str(in, "PathPrefix")}, in)
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]any, 0, len(p.recs))
+	for _, rec := range p.recs {
+		g, err := decode[Group](rec)
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, g.out())
+	}
+	return p.out(map[string]any{"Groups": groups}), nil
+}
+
+func (s *Service) updateGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	name := awsproto.Str(in, "GroupName")
+	newName, newPath := awsproto.Str(in, "NewGroupName"), awsproto.Str(in, "NewPath")
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		g, rec, err := loadGroup(ctx, tx, c.Account, name)
+		if err != nil {
+			return err
+		}
+		if newPath != "" {
+			g.Path = newPath
+		}
+		if newName != "" {
+			g.Name = newName
+		}
+		g.ARN = iamARN(c, "group", g.Path, g.Name)
+		oldKey := rec.Key
+		if key(g.Name) == oldKey {
+			rec.Path, rec.Data, rec.Updated = g.Path, encode(g), now(c)
+			return tx.Update(ctx, rec)
+		}
+		// A rename moves the group and every record naming it: memberships
+		// (keyed group|user, Parent group) and owner-scoped policy records.
+		if err := tx.Delete(ctx, c.Account, kindGroup, oldKey); err != nil {
+			return err
+		}
+		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindGroup, Key: key(g.Name), ID: g.ID, Path: g.Path, Data: encode(g), Created: g.Created})
+		if errors.Is(err, store.ErrConflict) {
+			return apierr.Exists("Group", g.Name)
+		}
+		if err != nil {
+			return err
+		}
+		newKey := key(g.Name)
+		if err := reparent(ctx, tx, c.Account, kindMember, oldKey, newKey, nil); err != nil {
+			return err
+		}
+		for _, kind := range []string{kindInline, kindAttachment} {
+			if err := reparent(ctx, tx, c.Account, kind, groupOwner(oldKey), groupOwner(newKey), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+// groupDeleteConflicts lists, in the order IAM checks them, what must be gone
+// before a group can be deleted, with IAM's message for each.
+var groupDeleteConflicts = []struct {
+	kind, msg string
+	owner     bool // Parent is groupOwner(key) rather than the key
+}{
+	{kindMember, "Cannot delete entity, must remove users from group first.", false},
+	{kindInline, "Cannot delete entity, must delete policies first.", true},
+	{kindAttachment, "Cannot delete entity, must detach all policies first.", true},
+}
+
+func (s *Service) deleteGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	name := awsproto.Str(in, "GroupName")
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		_, rec, err := loadGroup(ctx, tx, c.Account, name)
+		if err != nil {
+			return err
+		}
+		for _, dc := range groupDeleteConflicts {
+			parent := rec.Key
+			if dc.owner {
+				parent = groupOwner(rec.Key)
+			}
+			n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: dc.kind, Parent: &parent})
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				return apierr.New(apierr.DeleteConflict, "%s", dc.msg)
+			}
+		}
+		return tx.Delete(ctx, c.Account, kindGroup, rec.Key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Service) addUserToGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	groupName, userName := awsproto.Str(in, "GroupName"), awsproto.Str(in, "UserName")
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		_, grec, err := loadGroup(ctx, tx, c.Account, groupName)
+		if err != nil {
+			return err
+		}
+		_, urec, err := loadUser(ctx, tx, c.Account, userName)
+		if err != nil {
+			return err
+		}
+		mk := memberKey(grec.Key, urec.Key)
+		if _, err := tx.Get(ctx, c.Account, kindMember, mk); err == nil {
+			return nil // IAM accepts adding a member again and changes nothing
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		ref := urec.Key
+		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindMember, Ref: &ref})
+		if err != nil {
+			return err
+		}
+		if n >= maxGroupsPerUser {
+			return apierr.Limit("Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser)
+		}
+		return tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindMember, Key: mk, Parent: grec.Key, Ref: urec.Key, Created: now(c)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Service) removeUserFromGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	groupName, userName := awsproto.Str(in, "GroupName"), awsproto.Str(in, "UserName")
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		_, grec, err := loadGroup(ctx, tx, c.Account, groupName)
+		if err != nil {
+			return err
+		}
+		_, urec, err := loadUser(ctx, tx, c.Account, userName)
+		if err != nil {
+			return err
+		}
+		err = tx.Delete(ctx, c.Account, kindMember, memberKey(grec.Key, urec.Key))
+		if errors.Is(err, store.ErrNotFound) {
+			// IAM names the user that is not in the group.
+			return apierr.NotFound("user", userName)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+// listGroupsForUser pages through the user's memberships by Ref (an indexed
+// query); the marker is the last membership key, so the order is by group.
+func (s *Service) listGroupsForUser(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	_, urec, err := loadUser(ctx, s.Store, c.Account, awsproto.Str(in, "UserName"))
+	if err != nil {
+		return nil, err
+	}
+	ref := urec.Key
+	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindMember, Ref: &ref}, in)
+	if err != nil {
+		return nil, err
+	}
+	groups := make([]any, 0, len(p.recs))
+	for _, m := range p.recs {
+		g, _, err := get[Group](ctx, s.Store, c.Account, kindGroup, m.Parent)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // raced with DeleteGroup
+		}
+		if err != nil {
+			return nil, err
+		}
+		groups = append(groups, g.out())
+	}
+	return p.out(map[string]any{"Groups": groups}), nil
+}

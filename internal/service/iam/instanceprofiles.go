@@ -1,5 +1,333 @@
 package iam
 
-import "github.com/iamd/iamd/internal/service"
+import (
+	"context"
+	"errors"
+	"time"
 
-func (s *Service) instanceProfileHandlers(m map[string]service.Handler) {}
+	"github.com/iamd/iamd/internal/apierr"
+	"github.com/iamd/iamd/internal/awsproto"
+	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/store"
+)
+
+// kindProfileRole links an instance profile to its role: key profile|role,
+// Parent the profile key, Ref the role key, so both "roles of a profile" and
+// "profiles of a role" are indexed queries.
+const kindProfileRole = "instanceprofilerole"
+
+// InstanceProfile is the stored IAM instance profile.
+type InstanceProfile struct {
+	Name    string    `json:"name"`
+	ID      string    `json:"id"`
+	Path    string    `json:"path"`
+	ARN     string    `json:"arn"`
+	Created time.Time `json:"created"`
+	Tags    []Tag     `json:"tags,omitempty"`
+	// Role is the key of the profile's role, "" when it has none. It mirrors
+	// the kindProfileRole link (written in the same transactions) so listing
+	// profiles costs one read per profile rather than a query.
+	Role string `json:"role,omitempty"`
+}
+
+// IAM quotas for instance profiles, from "IAM and AWS STS quotas"
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html).
+const (
+	maxInstanceProfiles   = 1000 // instance profiles per account
+	maxRolesPerIPInstance = 1    // roles per instance profile
+)
+
+func (s *Service) instanceProfileHandlers(m map[string]service.Handler) {
+	m["CreateInstanceProfile"] = s.createInstanceProfile
+	m["GetInstanceProfile"] = s.getInstanceProfile
+	m["ListInstanceProfiles"] = s.listInstanceProfiles
+	m["ListInstanceProfilesForRole"] = s.listInstanceProfilesForRole
+	m["DeleteInstanceProfile"] = s.deleteInstanceProfile
+	m["AddRoleToInstanceProfile"] = s.addRoleToInstanceProfile
+	m["RemoveRoleFromInstanceProfile"] = s.removeRoleFromInstanceProfile
+	m["TagInstanceProfile"] = s.tagInstanceProfile
+	m["UntagInstanceProfile"] = s.untagInstanceProfile
+	m["ListInstanceProfileTags"] = s.listInstanceProfileTags
+}
+
+// loadInstanceProfile reads a profile by name, answering NoSuchEntity as IAM does.
+func loadInstanceProfile(ctx context.Context, r store.Reader, account, name string) (*InstanceProfile, store.Record, error) {
+	p, rec, err := get[InstanceProfile](ctx, r, account, kindInstanceProfile, key(name))
+	if errors.Is(err, store.ErrNotFound) {
+		// IAM words instance profile errors without "with name".
+		return nil, rec, apierr.New(apierr.NoSuchEntity, "Instance Profile %s cannot be found.", name)
+	}
+	return p, rec, err
+}
+
+// profileOut renders a profile with its roles (the list shape of a role, as
+// AWS returns roles inside instance profiles); withTags adds its tags, which
+// the list operations leave out.
+func profileOut(ctx context.Context, r store.Reader, account string, p *InstanceProfile, withTags bool) (map[string]any, error) {
+	roles := []any{}
+	if p.Role != "" {
+		role, _, err := get[Role](ctx, r, account, kindRole, p.Role)
+		switch {
+		case err == nil:
+			roles = append(roles, role.out(roleList))
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+	}
+	m := map[string]any{
+		"InstanceProfileName": p.Name, "InstanceProfileId": p.ID, "Path": p.Path, "Arn": p.ARN,
+		"CreateDate": p.Created, "Roles": roles,
+	}
+	if withTags && len(p.Tags) > 0 {
+		m["Tags"] = tagsOut(p.Tags)
+	}
+	return m, nil
+}
+
+func (s *Service) createInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	name := awsproto.Str(in, "InstanceProfileName")
+	tags, err := tagsIn(in)
+	if err != nil {
+		return nil, err
+	}
+	path := pathOr(in)
+	p := &InstanceProfile{Name: name, ID: s.IDs.Unique(ids.InstanceProfile), Path: path, ARN: iamARN(c, "instance-profile", path, name), Created: now(c), Tags: tags}
+	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
+		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindInstanceProfile})
+		if err != nil {
+			return err
+		}
+		if n >= maxInstanceProfiles {
+			return apierr.Limit("Cannot exceed quota for InstanceProfilesPerAccount: %d", maxInstanceProfiles)
+		}
+		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindInstanceProfile, Key: key(name), ID: p.ID, Path: path, Data: encode(p), Created: p.Created})
+		if errors.Is(err, store.ErrConflict) {
+			return apierr.New(apierr.EntityAlreadyExists, "Instance Profile %s already exists.", name)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := profileOut(ctx, s.Store, c.Account, p, true)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"InstanceProfile": out}, nil
+}
+
+func (s *Service) getInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	p, _, err := loadInstanceProfile(ctx, s.Store, c.Account, awsproto.Str(in, "InstanceProfileName"))
+	if err != nil {
+		return nil, err
+	}
+	out, err := profileOut(ctx, s.Store, c.Account, p, true)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"InstanceProfile": out}, nil
+}
+
+// profilesOut renders a page of profile records for the list operations.
+func profilesOut(ctx context.Context, r store.Reader, account string, recs []store.Record) ([]any, error) {
+	out := make([]any, 0, len(recs))
+	for _, rec := range recs {
+		p, err := decode[InstanceProfile](rec)
+		if err != nil {
+			return nil, err
+		}
+		m, err := profileOut(ctx, r, account, p, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+func (s *Service) listInstanceProfiles(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindInstanceProfile, PathPrefix: awsproto.Str(in, "PathPrefix")}, in)
+	if err != nil {
+		return nil, err
+	}
+	profiles, err := profilesOut(ctx, s.Store, c.Account, p.recs)
+	if err != nil {
+		return nil, err
+	}
+	return p.out(map[string]any{"InstanceProfiles": profiles}), nil
+}
+
+// listInstanceProfilesForRole pages through the role's profile links by Ref;
+// the marker is the last link key, so the order is by profile name.
+func (s *Service) listInstanceProfilesForRole(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	_, rrec, err := loadRole(ctx, s.Store, c.Account, awsproto.Str(in, "RoleName"))
+	if err != nil {
+		return nil, err
+	}
+	ref := rrec.Key
+	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Ref: &ref}, in)
+	if err != nil {
+		return nil, err
+	}
+	profiles := make([]any, 0, len(p.recs))
+	for _, link := range p.recs {
+		ip, _, err := get[InstanceProfile](ctx, s.Store, c.Account, kindInstanceProfile, link.Parent)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // raced with DeleteInstanceProfile
+		}
+		if err != nil {
+			return nil, err
+		}
+		m, err := profileOut(ctx, s.Store, c.Account, ip, false)
+		if err != nil {
+			return nil, err
+		}
+		profiles = append(profiles, m)
+	}
+	return p.out(map[string]any{"InstanceProfiles": profiles}), nil
+}
+
+func (s *Service) deleteInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	name := awsproto.Str(in, "InstanceProfileName")
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		_, rec, err := loadInstanceProfile(ctx, tx, c.Account, name)
+		if err != nil {
+			return err
+		}
+		parent := rec.Key
+		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Parent: &parent})
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return apierr.New(apierr.DeleteConflict, "Cannot delete entity, must remove roles from instance profile first.")
+		}
+		return tx.Delete(ctx, c.Account, kindInstanceProfile, rec.Key)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Service) addRoleToInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	profileName, roleName := awsproto.Str(in, "InstanceProfileName"), awsproto.Str(in, "RoleName")
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		p, prec, err := loadInstanceProfile(ctx, tx, c.Account, profileName)
+		if err != nil {
+			return err
+		}
+		role, rrec, err := loadRole(ctx, tx, c.Account, roleName)
+		if err != nil {
+			return err
+		}
+		if role.ServiceLinked() {
+			return protectedRole(role.Name)
+		}
+		parent := prec.Key
+		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Parent: &parent})
+		if err != nil {
+			return err
+		}
+		// The profile holds one role, so adding a second one, or the same
+		// one again, is over the quota.
+		if n >= maxRolesPerIPInstance {
+			return apierr.Limit("Cannot exceed quota for InstanceSessionsPerInstanceProfile: %d", maxRolesPerIPInstance)
+		}
+		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindProfileRole, Key: prec.Key + "|" + rrec.Key, Parent: prec.Key, Ref: rrec.Key, Data: []byte("{}"), Created: now(c)})
+		if err != nil {
+			return err
+		}
+		p.Role = rrec.Key
+		prec.Data, prec.Updated = encode(p), now(c)
+		return tx.Update(ctx, prec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Service) removeRoleFromInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	profileName, roleName := awsproto.Str(in, "InstanceProfileName"), awsproto.Str(in, "RoleName")
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		p, prec, err := loadInstanceProfile(ctx, tx, c.Account, profileName)
+		if err != nil {
+			return err
+		}
+		role, rrec, err := loadRole(ctx, tx, c.Account, roleName)
+		if err != nil {
+			return err
+		}
+		if role.ServiceLinked() {
+			return protectedRole(role.Name)
+		}
+		err = tx.Delete(ctx, c.Account, kindProfileRole, prec.Key+"|"+rrec.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			// IAM names the role that is not in the profile.
+			return apierr.NotFound("role", roleName)
+		}
+		if err != nil {
+			return err
+		}
+		p.Role = ""
+		prec.Data, prec.Updated = encode(p), now(c)
+		return tx.Update(ctx, prec)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+// updateInstanceProfileDoc loads a profile, lets fn change it and stores it,
+// in one transaction.
+func (s *Service) updateInstanceProfileDoc(ctx context.Context, c *service.Call, name string, fn func(p *InstanceProfile) error) error {
+	return s.Store.WithTx(ctx, func(tx store.Tx) error {
+		p, rec, err := loadInstanceProfile(ctx, tx, c.Account, name)
+		if err != nil {
+			return err
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+		rec.Data, rec.Updated = encode(p), now(c)
+		return tx.Update(ctx, rec)
+	})
+}
+
+func (s *Service) tagInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	tags, err := tagsIn(in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.updateInstanceProfileDoc(ctx, c, awsproto.Str(in, "InstanceProfileName"), func(p *InstanceProfile) error {
+		var err error
+		p.Tags, err = mergeTags(p.Tags, tags)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Service) untagInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	err := s.updateInstanceProfileDoc(ctx, c, awsproto.Str(in, "InstanceProfileName"), func(p *InstanceProfile) error {
+		p.Tags = removeTags(p.Tags, in)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Service) listInstanceProfileTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	p, _, err := loadInstanceProfile(ctx, s.Store, c.Account, awsproto.Str(in, "InstanceProfileName"))
+	if err != nil {
+		return nil, err
+	}
+	return paginateTags(p.Tags, in)
+}
