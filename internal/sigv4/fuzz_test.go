@@ -117,3 +117,21 @@ func FuzzVerifyMatchesSDK(f *testing.F) {
 		}
 	})
 }
+
+// FuzzQueryUnescape holds the decoder to url.QueryUnescape, which is what
+// the SDK signer (via url.URL.Query) uses on its side.
+func FuzzQueryUnescape(f *testing.F) {
+	for _, s := range []string{"", "a+b", "%2F%2b", "%", "%4", "%zz", "plain", "ü%C3%BC+", "a%2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := queryUnescape(s)
+		want, wantErr := url.QueryUnescape(s)
+		if (err != nil) != (wantErr != nil) || got != want {
+			t.Fatalf("queryUnescape(%q) = %q, %v; url.QueryUnescape = %q, %v", s, got, err, want, wantErr)
+		}
+		if err != nil && !isCode(err, CodeMalformedQueryString) {
+			t.Fatalf("error %v", err)
+		}
+	})
+}

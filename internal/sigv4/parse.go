@@ -476,20 +476,26 @@ func queryUnescape(s string) (string, error) {
 		return s, nil
 	}
 	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '+':
-			b = append(b, ' ')
-		case '%':
-			d, ok := unhexPair(s, i)
-			if !ok {
-				return "", malformedQuery("invalid URL escape")
-			}
-			b = append(b, d)
-			i += 2
-		default:
-			b = append(b, c)
+	for s != "" {
+		// Copy the run up to the next escape in one go: session tokens are
+		// long and mostly plain.
+		i := strings.IndexAny(s, "%+")
+		if i < 0 {
+			b = append(b, s...)
+			break
 		}
+		b = append(b, s[:i]...)
+		if s[i] == '+' {
+			b = append(b, ' ')
+			s = s[i+1:]
+			continue
+		}
+		d, ok := unhexPair(s, i)
+		if !ok {
+			return "", malformedQuery("invalid URL escape")
+		}
+		b = append(b, d)
+		s = s[i+3:]
 	}
 	return string(b), nil
 }

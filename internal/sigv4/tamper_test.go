@@ -1,6 +1,7 @@
 package sigv4
 
 import (
+	"bufio"
 	"net/http"
 	"strings"
 	"testing"
@@ -367,5 +368,26 @@ func TestUppercaseSignedHeaderNames(t *testing.T) {
 	}
 	if want := "GET\n/\n\nContent-Type:a\nHost:h\n\nContent-Type;Host\n" + EmptyPayloadHash; creq != want {
 		t.Fatalf("got %q, want %q", creq, want)
+	}
+}
+
+func TestNewRequest(t *testing.T) {
+	cases := []struct {
+		raw, path, query string
+	}{
+		{"POST /a%2Fb/c%20d?x=1&y=%2B HTTP/1.1\r\nHost: iam.amazonaws.com\r\nContent-Length: 2\r\n\r\nab", "/a%2Fb/c%20d", "x=1&y=%2B"},
+		{"GET /%7Euser/ HTTP/1.1\r\nHost: h:8080\r\n\r\n", "/%7Euser/", ""},
+		{"GET http://iam.amazonaws.com/p%20q?a=b HTTP/1.1\r\nHost: iam.amazonaws.com\r\n\r\n", "/p%20q", "a=b"},
+	}
+	for _, c := range cases {
+		hr, err := http.ReadRequest(bufio.NewReader(strings.NewReader(c.raw)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := NewRequest(hr, EmptyPayloadHash)
+		if r.Path != c.path || r.RawQuery != c.query || r.Host != hr.Host || r.Method != hr.Method || r.PayloadHash != EmptyPayloadHash ||
+			r.ContentLength != hr.ContentLength {
+			t.Errorf("%q: got %+v", c.raw, r)
+		}
 	}
 }
