@@ -73,10 +73,12 @@ func appendCanonicalRequest(dst []byte, r *Request, a *Auth, payloadHash string)
 		dst = append(dst, '\n')
 	}
 	dst = append(dst, '\n')
-	if a.signedHeaders != "" {
-		dst = append(dst, a.signedHeaders...)
-	} else {
-		dst = append(dst, strings.Join(a.SignedHeaders, ";")...)
+	// Joining the parsed list reproduces the list as sent (it was split on ';').
+	for i, name := range a.SignedHeaders {
+		if i > 0 {
+			dst = append(dst, ';')
+		}
+		dst = append(dst, name...)
 	}
 	dst = append(dst, '\n')
 	dst = append(dst, payloadHash...)

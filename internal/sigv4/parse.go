@@ -114,8 +114,6 @@ type Auth struct {
 	// ContentSHA256 is the payload hash the client declared through
 	// x-amz-content-sha256 (header) or X-Amz-Content-Sha256 (query); "" if none.
 	ContentSHA256 string
-
-	signedHeaders string // verbatim list, as it enters the canonical request
 }
 
 // Scope returns the credential scope: date/region/service/aws4_request.
@@ -322,7 +320,6 @@ func (a *Auth) setSignedHeaders(s string) error {
 	if s == "" {
 		return incomplete("SignedHeaders must not be empty.")
 	}
-	a.signedHeaders = s
 	a.SignedHeaders = strings.Split(s, ";")
 	host := false
 	for _, h := range a.SignedHeaders {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func cloneRequest(r *Request) *Request {
@@ -389,5 +391,28 @@ func TestNewRequest(t *testing.T) {
 			r.ContentLength != hr.ContentLength {
 			t.Errorf("%q: got %+v", c.raw, r)
 		}
+	}
+}
+
+func TestScopeHostFallbackLongSecret(t *testing.T) {
+	long := aws.Credentials{AccessKeyID: "AKIALONG", SecretAccessKey: strings.Repeat("s", 300)}
+	r := sdkSign(t, signSpec{url: "https://iam.amazonaws.com/", body: "Action=ListUsers&Version=2010-05-08", creds: long}, signTime)
+	a, err := Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.Scope(); got != "20240101/us-east-1/iam/aws4_request" {
+		t.Fatalf("Scope = %q", got)
+	}
+	// A hand-built Request may carry Host in the header map instead.
+	r.Header.Set("Host", r.Host)
+	r.Host = ""
+	var v Verifier
+	if err := v.Verify(r, a, long.SecretAccessKey, signTime); err != nil {
+		t.Fatal(err)
+	}
+	checkErr(t, v.Verify(r, a, long.SecretAccessKey+"x", signTime), CodeSignatureDoesNotMatch, "")
+	if digestSecret(long.SecretAccessKey) == digestSecret(long.SecretAccessKey+"x") {
+		t.Fatal("long secrets share a digest")
 	}
 }
