@@ -1,0 +1,95 @@
+package postgres
+
+import (
+	"slices"
+	"sync"
+)
+
+// notifier delivers committed-change notifications to subscribers on its own
+// goroutine, so a slow subscriber never delays a commit and no subscriber runs
+// while the writer is held. Accounts pending delivery are coalesced: a burst
+// of commits to one account is reported once.
+type notifier struct {
+	mu      sync.Mutex
+	subs    []func(account string)
+	pending map[string]struct{}
+	closed  bool
+
+	wake chan struct{} // capacity 1: "pending is non-empty"
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+func newNotifier() *notifier {
+	n := &notifier{
+		pending: make(map[string]struct{}),
+		wake:    make(chan struct{}, 1),
+		done:    make(chan struct{}),
+	}
+	n.wg.Go(n.run)
+	return n
+}
+
+func (n *notifier) subscribe(fn func(account string)) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.subs = append(n.subs, fn)
+}
+
+// publish queues accounts for delivery and returns immediately.
+func (n *notifier) publish(accounts []string) {
+	if len(accounts) == 0 {
+		return
+	}
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	for _, a := range accounts {
+		n.pending[a] = struct{}{}
+	}
+	n.mu.Unlock()
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (n *notifier) run() {
+	for {
+		select {
+		case <-n.done:
+			return
+		case <-n.wake:
+		}
+		n.mu.Lock()
+		accounts := make([]string, 0, len(n.pending))
+		for a := range n.pending {
+			accounts = append(accounts, a)
+		}
+		clear(n.pending)
+		subs := slices.Clone(n.subs)
+		n.mu.Unlock()
+		slices.Sort(accounts)
+		for _, a := range accounts {
+			for _, fn := range subs {
+				fn(a)
+			}
+		}
+	}
+}
+
+// close stops delivery; notifications still pending are dropped, since the
+// store they describe is going away.
+func (n *notifier) close() {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return
+	}
+	n.closed = true
+	n.mu.Unlock()
+	close(n.done)
+	n.wg.Wait()
+}
