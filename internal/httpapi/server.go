@@ -149,10 +149,7 @@ func (s *Server) handle(r *http.Request, w http.ResponseWriter, cl *call) (int, 
 	if len(body) > maxBody {
 		return 0, &apierr.Error{Code: "RequestEntityTooLarge", Message: "Request body too large.", Status: http.StatusRequestEntityTooLarge}
 	}
-	sreq := &sigv4.Request{
-		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery, Header: r.Header, Host: r.Host,
-		PayloadHash: payloadHash(body),
-	}
+	sreq := sigv4.NewRequest(r, payloadHash(body))
 	auth, authErr := sigv4.Parse(sreq)
 
 	// Route: the service is the one the request was signed for; unsigned
