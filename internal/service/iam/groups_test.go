@@ -125,7 +125,7 @@ func TestRecordRoleUse(t *testing.T) {
 		{t0, "us-east-1", t0.Truncate(time.Second), "us-east-1"},
 		{t0.Add(time.Hour), "eu-west-1", t0.Add(time.Hour).Truncate(time.Second), "eu-west-1"},
 		{t0.Add(time.Minute), "ap-south-1", t0.Add(time.Hour).Truncate(time.Second), "eu-west-1"}, // older: kept
-		{t0.Add(time.Hour), "us-west-2", t0.Add(time.Hour).Truncate(time.Second), "eu-west-1"},   // same second: kept
+		{t0.Add(time.Hour), "us-west-2", t0.Add(time.Hour).Truncate(time.Second), "eu-west-1"},    // same second: kept
 	}
 	for i, st := range steps {
 		if err := s.RecordRoleUse(ctx, c.Account, "r", st.at, st.region); err != nil {
