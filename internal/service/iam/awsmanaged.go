@@ -38,7 +38,8 @@ type awsManagedPolicy struct {
 	Document    json.RawMessage `json:"document"`
 	// Subset marks a document that is a faithful subset of a policy too
 	// large to embed whole (ReadOnlyAccess, SecurityAudit...).
-	Subset bool `json:"subset,omitempty"`
+	Subset bool   `json:"subset,omitempty"`
+	Note   string `json:"note,omitempty"` // what of a subset entry is unverified
 
 	doc string // Document, indented as IAM returns AWS managed documents
 }
@@ -83,6 +84,9 @@ func parseAWSCatalog(b []byte) (*awsCatalog, error) {
 		p.doc = buf.String()
 		if _, err := policy.Parse([]byte(p.doc), policy.Identity); err != nil {
 			return nil, fmt.Errorf("iam: aws managed catalog: %s: %w", p.Name, err)
+		}
+		if p.Subset && p.Note == "" {
+			return nil, fmt.Errorf("iam: aws managed catalog: %s: subset without a note", p.Name)
 		}
 		if p.ID == "" {
 			p.ID = awsManagedID(p.Path + p.Name)
