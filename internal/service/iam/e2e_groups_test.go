@@ -277,3 +277,44 @@ func TestGroupsPerUserQuota(t *testing.T) {
 		t.Fatalf("delete member user: %s", code)
 	}
 }
+
+func TestGroupPoliciesBlockDeleteAndFollowRename(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+	c := env.AdminIAM()
+	const doc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
+	_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")})
+	ok(t, err)
+	pol, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("P"), PolicyDocument: aws.String(doc)})
+	ok(t, err)
+	_, err = c.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String("g"), PolicyName: aws.String("inline"), PolicyDocument: aws.String(doc)})
+	ok(t, err)
+	_, err = c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("g"), PolicyArn: pol.Policy.Arn})
+	ok(t, err)
+
+	_, err = c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("g")})
+	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete policies first.")
+
+	// The rename carries the inline policy and the attachment.
+	_, err = c.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("g"), NewGroupName: aws.String("h")})
+	ok(t, err)
+	lp, err := c.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: aws.String("h")})
+	ok(t, err)
+	if len(lp.PolicyNames) != 1 || lp.PolicyNames[0] != "inline" {
+		t.Fatalf("inline policies after rename = %v", lp.PolicyNames)
+	}
+	la, err := c.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String("h")})
+	ok(t, err)
+	if len(la.AttachedPolicies) != 1 || aws.ToString(la.AttachedPolicies[0].PolicyArn) != aws.ToString(pol.Policy.Arn) {
+		t.Fatalf("attached policies after rename = %+v", la.AttachedPolicies)
+	}
+
+	_, err = c.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: aws.String("h"), PolicyName: aws.String("inline")})
+	ok(t, err)
+	_, err = c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("h")})
+	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
+	_, err = c.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: aws.String("h"), PolicyArn: pol.Policy.Arn})
+	ok(t, err)
+	_, err = c.DeleteGroup(ctx, &iam.DeleteGroupInput{GroupName: aws.String("h")})
+	ok(t, err)
+}

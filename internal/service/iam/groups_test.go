@@ -12,6 +12,7 @@ import (
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/store"
 	"github.com/iamd/iamd/internal/store/sqlite"
 )
 
@@ -151,6 +152,47 @@ func TestRecordRoleUse(t *testing.T) {
 	byID, err := LookupRoleByID(ctx, s.Store, r.ID)
 	if err != nil || byID.Name != "R" {
 		t.Fatalf("LookupRoleByID = %+v, %v", byID, err)
+	}
+}
+
+// TestDeleteServiceLinkedRoleTakesPolicies: the service removes its role's
+// policies with the role, in the same transaction.
+func TestDeleteServiceLinkedRoleTakesPolicies(t *testing.T) {
+	ctx := context.Background()
+	s, c := grpTestService(t)
+	out, err := s.createServiceLinkedRole(ctx, c, map[string]any{"AWSServiceName": "ecs.amazonaws.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := out["Role"].(map[string]any)["RoleName"].(string)
+	owner := roleOwner(key(name))
+	other := roleOwner("someone-else")
+	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
+		for _, r := range []store.Record{
+			{Account: c.Account, Kind: kindInline, Key: owner + "/p", Parent: owner},
+			{Account: c.Account, Kind: kindAttachment, Key: owner + "|arn:aws:iam::aws:policy/X", Parent: owner, Ref: "arn:aws:iam::aws:policy/X"},
+			{Account: c.Account, Kind: kindInline, Key: other + "/p", Parent: other},
+		} {
+			if err := tx.Insert(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.deleteServiceLinkedRole(ctx, c, map[string]any{"RoleName": name}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []struct {
+		kind, parent string
+		want         int
+	}{{kindInline, owner, 0}, {kindAttachment, owner, 0}, {kindInline, other, 1}} {
+		n, err := s.Store.Count(ctx, store.ListQuery{Account: c.Account, Kind: q.kind, Parent: &q.parent})
+		if err != nil || n != q.want {
+			t.Fatalf("%s of %s: %d, %v; want %d", q.kind, q.parent, n, err, q.want)
+		}
 	}
 }
 
