@@ -377,7 +377,7 @@ func TestServiceLinkedRoles(t *testing.T) {
 	_, err = c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("plain"), AssumeRolePolicyDocument: aws.String(ec2Trust)})
 	ok(t, err)
 	_, err = c.DeleteServiceLinkedRole(ctx, &iam.DeleteServiceLinkedRoleInput{RoleName: aws.String("plain")})
-	wantErr(t, err, "InvalidInput", "plain")
+	wantErr(t, err, "NoSuchEntity", "plain")
 
 	del, err := c.DeleteServiceLinkedRole(ctx, &iam.DeleteServiceLinkedRoleInput{RoleName: aws.String(slr)})
 	ok(t, err)

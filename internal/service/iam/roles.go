@@ -176,7 +176,8 @@ func checkTrustPolicy(doc string) error {
 }
 
 // protectedRole is IAM's refusal to change a service-linked role through the
-// ordinary role operations.
+// ordinary role operations, worded as AWS words it (seen in the wild, e.g.
+// https://github.com/rebuy-de/aws-nuke/issues/331).
 func protectedRole(name string) error {
 	return apierr.New(apierr.UnmodifiableEntity, "Cannot perform the operation on the protected role '%s' - this role is only modifiable by AWS", name)
 }
@@ -564,7 +565,9 @@ func (s *Service) deleteServiceLinkedRole(ctx context.Context, c *service.Call, 
 			return err
 		}
 		if !role.ServiceLinked() {
-			return apierr.Invalid("Role %s is not a service-linked role.", role.Name)
+			// The operation declares no InvalidInput: an ordinary role is,
+			// to it, no service-linked role by that name.
+			return apierr.New(apierr.NoSuchEntity, "The service-linked role with name %s cannot be found.", role.Name)
 		}
 		// The service removes its own role's policies along with the role;
 		// an instance profile still holding it blocks deletion as for any role.
