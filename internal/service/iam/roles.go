@@ -545,7 +545,9 @@ func (s *Service) createServiceLinkedRole(ctx context.Context, c *service.Call, 
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
 		err := insertRole(ctx, tx, c, role)
 		if errors.Is(err, store.ErrConflict) {
-			// IAM answers a taken name with InvalidInput, not EntityAlreadyExists.
+			// IAM answers a taken name with InvalidInput, not EntityAlreadyExists
+			// (as reported from AWS in e.g.
+			// https://github.com/Rayraegah/terraform-aws-hasura/issues/17).
 			return apierr.Invalid("Service role name %s has been taken in this account, please try a different suffix.", name)
 		}
 		return err
