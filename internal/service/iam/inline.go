@@ -66,7 +66,7 @@ func (s *Service) putInlinePolicy(kind string) service.Handler {
 		}
 		ip := &InlinePolicy{Name: pname, Document: doc, Size: policy.Size([]byte(doc))}
 		err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-			erec, err := loadEntity(ctx, tx, c.Account, kind, name)
+			erec, err := loadMutableEntity(ctx, tx, c.Account, kind, name)
 			if err != nil {
 				return err
 			}
@@ -137,7 +137,7 @@ func (s *Service) deleteInlinePolicy(kind string) service.Handler {
 	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 		name, pname := awsproto.Str(in, entityField(kind)), awsproto.Str(in, "PolicyName")
 		err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-			erec, err := loadEntity(ctx, tx, c.Account, kind, name)
+			erec, err := loadMutableEntity(ctx, tx, c.Account, kind, name)
 			if err != nil {
 				return err
 			}

@@ -739,6 +739,23 @@ func loadEntity(ctx context.Context, r store.Reader, account, kind, name string)
 	return rec, notFound(err, kind, name)
 }
 
+// loadMutableEntity is loadEntity for changes to an entity's policies:
+// service-linked roles are changed only by their service.
+func loadMutableEntity(ctx context.Context, r store.Reader, account, kind, name string) (store.Record, error) {
+	rec, err := loadEntity(ctx, r, account, kind, name)
+	if err != nil || kind != kindRole {
+		return rec, err
+	}
+	role, err := decode[Role](rec)
+	if err != nil {
+		return rec, err
+	}
+	if role.ServiceLinked() {
+		return rec, apierr.New(apierr.UnmodifiableEntity, "Cannot perform the operation on the protected role '%s' - this role is only modifiable by AWS", role.Name)
+	}
+	return rec, nil
+}
+
 // syncPolicyUse refreshes the index flag that says whether a policy is
 // attached anywhere, after an attach or detach in tx.
 func syncPolicyUse(ctx context.Context, tx store.Tx, c *service.Call, p *resolvedPolicy) error {
@@ -774,7 +791,7 @@ func (s *Service) attachPolicy(kind string) service.Handler {
 	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 		name, policyARN := awsproto.Str(in, entityField(kind)), awsproto.Str(in, "PolicyArn")
 		err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-			rec, err := loadEntity(ctx, tx, c.Account, kind, name)
+			rec, err := loadMutableEntity(ctx, tx, c.Account, kind, name)
 			if err != nil {
 				return err
 			}
@@ -818,7 +835,7 @@ func (s *Service) detachPolicy(kind string) service.Handler {
 	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 		name, policyARN := awsproto.Str(in, entityField(kind)), awsproto.Str(in, "PolicyArn")
 		err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-			rec, err := loadEntity(ctx, tx, c.Account, kind, name)
+			rec, err := loadMutableEntity(ctx, tx, c.Account, kind, name)
 			if err != nil {
 				return err
 			}
