@@ -115,13 +115,3 @@ func (c *awsCatalog) after(k string) []*awsManagedPolicy {
 	i := sort.Search(len(c.sorted), func(i int) bool { return key(c.sorted[i].Name) > k })
 	return c.sorted[i:]
 }
-
-// awsCatalogOrPanic returns the catalog. The catalog is embedded and tested,
-// so a failure is a build defect.
-func awsCatalogOrPanic() *awsCatalog {
-	cat, err := loadAWSCatalog()
-	if err != nil {
-		panic(err)
-	}
-	return cat
-}

@@ -1083,7 +1083,7 @@ func (p polPage) out(m map[string]any) map[string]any {
 // source index and the last key returned.
 func polPaginate(in map[string]any, sources []polSource) ([]polItem, polPage, error) {
 	limit := 100
-	if n, ok := awsproto.Int(in, "MaxItems"); ok {
+	if n, ok := awsproto.Int(in, "MaxItems"); ok && n > 0 {
 		limit = int(n)
 	}
 	start, after := 0, ""
