@@ -85,6 +85,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
 	})
 	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, MFA: a.IAM, Mode: cfg.Auth, Log: log})
+	a.Authz.Register(a.Registry) // the policy simulator runs the enforcing chain
 	a.Server = &httpapi.Server{
 		Registry: a.Registry, Authn: a.Authn, Authz: a.Authz, Log: log, Now: a.Now, IDs: a.IDs,
 	}

@@ -217,6 +217,9 @@ func resetResult(r policy.Result) policy.Result {
 // "because no identity-based policy allows the iam:CreateUser action".
 func (d *Decision) Reason(action string) string {
 	if d.Denied {
+		if d.Stage == StageIdentity {
+			return "with an explicit deny in an " + d.Stage.Phrase()
+		}
 		return "with an explicit deny in a " + d.Stage.Phrase()
 	}
 	return "because no " + d.Stage.Phrase() + " allows the " + action + " action"
