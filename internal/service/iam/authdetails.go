@@ -189,9 +189,12 @@ func (s *Service) roleDetail(ctx context.Context, c *service.Call, rec store.Rec
 	m := map[string]any{
 		"RoleName": r.Name, "RoleId": r.ID, "Arn": r.ARN, "Path": r.Path, "CreateDate": r.Created,
 		"AssumeRolePolicyDocument": escapePolicy(r.TrustPolicy),
-		// Instance profiles are listed by their own area; left empty here.
-		"InstanceProfileList": []any{},
 	}
+	profiles, err := s.roleProfiles(ctx, c, rec.Key)
+	if err != nil {
+		return nil, err
+	}
+	m["InstanceProfileList"] = profiles
 	if err := s.ownerLists(ctx, c, polOwner(kindRole, rec.Key), "RolePolicyList", m); err != nil {
 		return nil, err
 	}
@@ -210,6 +213,29 @@ func (s *Service) roleDetail(ctx context.Context, c *service.Call, rec store.Rec
 	}
 	m["RoleLastUsed"] = lu
 	return m, nil
+}
+
+// roleProfiles lists the instance profiles that contain a role (an indexed
+// query on the profile-role links), rendered as InstanceProfile shapes.
+func (s *Service) roleProfiles(ctx context.Context, c *service.Call, roleKey string) ([]any, error) {
+	ref := roleKey
+	links, err := s.Store.List(ctx, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Ref: &ref})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, 0, len(links))
+	for _, l := range links {
+		ip, _, err := get[InstanceProfile](ctx, s.Store, c.Account, kindInstanceProfile, l.Parent)
+		if err != nil {
+			return nil, err
+		}
+		m, err := profileOut(ctx, s.Store, c.Account, ip, false)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // policyDetail renders a ManagedPolicyDetail with every version.

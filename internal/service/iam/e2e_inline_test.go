@@ -375,6 +375,12 @@ func TestE2EAccountAuthorizationDetails(t *testing.T) {
 	if _, err := cl.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("worker"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := cl.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("worker-ip")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("worker-ip"), RoleName: aws.String("worker")}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Everything, one page.
 	all, err := cl.GetAccountAuthorizationDetails(ctx, &iam.GetAccountAuthorizationDetailsInput{})
@@ -399,7 +405,8 @@ func TestE2EAccountAuthorizationDetails(t *testing.T) {
 		t.Fatalf("group = %+v", g)
 	}
 	r := all.RoleDetailList[0]
-	if mustDecode(t, r.AssumeRolePolicyDocument) != inlTrust || len(r.AttachedManagedPolicies) != 1 || r.InstanceProfileList == nil {
+	if mustDecode(t, r.AssumeRolePolicyDocument) != inlTrust || len(r.AttachedManagedPolicies) != 1 ||
+		len(r.InstanceProfileList) != 1 || aws.ToString(r.InstanceProfileList[0].InstanceProfileName) != "worker-ip" {
 		t.Fatalf("role = %+v", r)
 	}
 	for _, p := range all.Policies {
