@@ -149,13 +149,13 @@ func TestListenerReconnect(t *testing.T) {
 	ctx := context.Background()
 	schema := freshSchema(t)
 	s, writer := openSchema(t, schema), openSchema(t, schema)
+	r := storetest.NewRecorder()
+	s.Changes(r.Record)
 	if err := writer.WithTx(ctx, func(tx store.Tx) error {
 		return tx.Insert(ctx, store.Record{Account: "111111111111", Kind: "user", Key: "alice"})
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r := storetest.NewRecorder()
-	s.Changes(r.Record)
 	r.WaitFor(t, "111111111111")
 
 	old := s.listenPID.Load()
@@ -305,19 +305,25 @@ func TestSerializationRetry(t *testing.T) {
 	// Invariant: at most one "oncall" record per account. Each transaction
 	// counts, then inserts under its own key — classic write skew.
 	var attempts atomic.Int32
-	start := make(chan struct{})
+	// Both first attempts count before either inserts, so they overlap.
+	var barrier sync.WaitGroup
+	barrier.Add(2)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
 	for i := range 2 {
 		wg.Go(func() {
-			<-start
+			first := true
 			errs[i] = s.WithTx(ctx, func(tx store.Tx) error {
 				attempts.Add(1)
 				n, err := tx.Count(ctx, store.ListQuery{Account: "a", Kind: "oncall"})
 				if err != nil {
 					return err
 				}
-				time.Sleep(50 * time.Millisecond) // make the two overlap
+				if first {
+					first = false
+					barrier.Done()
+					barrier.Wait()
+				}
 				if n > 0 {
 					return nil // someone is on call already
 				}
@@ -325,7 +331,6 @@ func TestSerializationRetry(t *testing.T) {
 			})
 		})
 	}
-	close(start)
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		t.Fatal(err)
