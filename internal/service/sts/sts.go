@@ -3,6 +3,7 @@ package sts
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/principal"
@@ -18,6 +19,9 @@ type Service struct {
 	IDs   ids.Source
 	Keys  *secrets.Keyring
 	IAM   *iam.Service
+	// HTTPClient fetches OIDC issuers' discovery documents and keys for
+	// AssumeRoleWithWebIdentity; nil uses a client with a 5 s timeout.
+	HTTPClient *http.Client
 }
 
 // Register adds the implemented STS operations to r.
@@ -28,6 +32,8 @@ func (s *Service) Register(r service.Registry) {
 	r.Add("sts", "GetFederationToken", s.getFederationToken)
 	r.Add("sts", "GetAccessKeyInfo", s.getAccessKeyInfo)
 	r.Add("sts", "DecodeAuthorizationMessage", s.decodeAuthorizationMessage)
+	r.Add("sts", "AssumeRoleWithWebIdentity", s.webIdentityHandler())
+	r.Add("sts", "AssumeRoleWithSAML", s.assumeRoleWithSAML)
 }
 
 // getCallerIdentity answers who the caller is. It needs no permission: AWS
