@@ -40,7 +40,7 @@ type Authorizer struct {
 type accountCache struct {
 	mu         sync.Mutex
 	principals map[string]*principalPolicies // "user/name" | "role/name"
-	arns       map[string]string             // "user/lowername" → ARN with path
+	entities   map[string]*iam.EntityInfo    // "user/lowername" → path and tags
 }
 
 // principalPolicies is a principal's compiled identity side.
@@ -75,7 +75,7 @@ func (a *Authorizer) account(id string) *accountCache {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ac = a.accounts[id]; ac == nil {
-		ac = &accountCache{principals: map[string]*principalPolicies{}, arns: map[string]string{}}
+		ac = &accountCache{principals: map[string]*principalPolicies{}, entities: map[string]*iam.EntityInfo{}}
 		a.accounts[id] = ac
 	}
 	return ac
@@ -125,7 +125,12 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 	}
 	pol := &policy.Principal{Account: p.Account, ARN: p.PrincipalARN(), SessionARN: sessionARN(p)}
 	var d Decision
+	hadTags := false
 	for _, r := range reqs {
+		if hadTags || len(r.tags) > 0 {
+			setResourceTags(pctx, r.tags)
+			hadTags = len(r.tags) > 0
+		}
 		in := Input{
 			Request: policy.Request{Action: r.action, Resource: r.resource, Principal: pol, Context: pctx},
 			Root:    p.IsRoot(),
@@ -150,6 +155,21 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 		return accessDenied(c.Service, msg)
 	}
 	return nil
+}
+
+// setResourceTags puts a resource's tags in the context as both
+// aws:ResourceTag/* and IAM's own iam:ResourceTag/*, replacing the previous
+// resource's.
+func setResourceTags(ctx *policy.Context, tags []iam.Tag) {
+	for _, k := range ctx.Keys() {
+		if len(k) > 16 && (strings.EqualFold(k[:16], "aws:ResourceTag/") || strings.EqualFold(k[:16], "iam:ResourceTag/")) {
+			ctx.Delete(k)
+		}
+	}
+	for _, t := range tags {
+		ctx.Set("aws:ResourceTag/"+t.Key, t.Value)
+		ctx.Set("iam:ResourceTag/"+t.Key, t.Value)
+	}
 }
 
 // accessDenied is AWS's refusal, coded as each protocol codes it.

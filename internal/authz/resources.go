@@ -16,6 +16,7 @@ import (
 // authReq is one (action, resource) pair a call must be allowed.
 type authReq struct {
 	action, resource string
+	tags             []iam.Tag // the resource's tags, when it is an existing IAM entity
 }
 
 // requests lists what an operation must be allowed: its actions from the
@@ -41,15 +42,14 @@ func (a *Authorizer) requests(ctx context.Context, c *service.Call, op string, i
 			continue
 		}
 		ai := a.Catalog.Action(oa.Action)
-		res := "*"
+		req := authReq{action: oa.Action, resource: "*"}
 		if ai != nil && len(ai.Resources) > 0 {
-			r, err := a.resource(ctx, c, ai.Resources[0], in)
-			if err != nil {
+			var err error
+			if req.resource, req.tags, err = a.resource(ctx, c, ai.Resources[0], in); err != nil {
 				return nil, err
 			}
-			res = r
 		}
-		out = append(out, authReq{action: oa.Action, resource: res})
+		out = append(out, req)
 	}
 	return out, nil
 }
@@ -57,14 +57,17 @@ func (a *Authorizer) requests(ctx context.Context, c *service.Call, op string, i
 // resource fills an ARN template such as
 // arn:${Partition}:iam::${Account}:user/${UserNameWithPath} from the input.
 // What cannot be derived becomes "*" so only wildcard grants match it.
-func (a *Authorizer) resource(ctx context.Context, c *service.Call, tmpl string, in map[string]any) (string, error) {
+func (a *Authorizer) resource(ctx context.Context, c *service.Call, tmpl string, in map[string]any) (string, []iam.Tag, error) {
 	// Inputs that carry the resource's ARN outright.
 	for _, k := range []string{"PolicyArn", "RoleArn", "OpenIDConnectProviderArn", "SAMLProviderArn", "SerialNumber"} {
 		if v := awsproto.Str(in, k); v != "" && strings.HasPrefix(v, "arn:") && arnMatchesTemplate(v, tmpl) {
-			return v, nil
+			return v, nil, nil
 		}
 	}
-	var out strings.Builder
+	var (
+		out  strings.Builder
+		tags []iam.Tag
+	)
 	rest := tmpl
 	for {
 		i := strings.Index(rest, "${")
@@ -75,19 +78,22 @@ func (a *Authorizer) resource(ctx context.Context, c *service.Call, tmpl string,
 		out.WriteString(rest[:i])
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 {
-			return "*", nil
+			return "*", nil, nil
 		}
-		v, err := a.placeholder(ctx, c, rest[i+2:i+j], in)
+		v, t, err := a.placeholder(ctx, c, rest[i+2:i+j], in)
 		if err != nil {
-			return "", err
+			return "", nil, err
 		}
 		if v == "" {
-			return "*", nil
+			return "*", nil, nil
+		}
+		if t != nil {
+			tags = t
 		}
 		out.WriteString(v)
 		rest = rest[i+j+1:]
 	}
-	return out.String(), nil
+	return out.String(), tags, nil
 }
 
 // arnMatchesTemplate reports whether an input ARN is of the template's
@@ -117,68 +123,67 @@ var pathKinds = map[string]struct{ member, kind string }{
 	"PolicyNameWithPath":          {"PolicyName", "policy"},
 }
 
-func (a *Authorizer) placeholder(ctx context.Context, c *service.Call, name string, in map[string]any) (string, error) {
+func (a *Authorizer) placeholder(ctx context.Context, c *service.Call, name string, in map[string]any) (string, []iam.Tag, error) {
 	switch name {
 	case "Partition":
-		return c.Partition, nil
+		return c.Partition, nil, nil
 	case "Account":
-		return c.Account, nil
+		return c.Account, nil, nil
 	case "Region":
-		return c.Region, nil
+		return c.Region, nil, nil
 	case "RoleSessionName":
-		return awsproto.Str(in, "RoleSessionName"), nil
+		return awsproto.Str(in, "RoleSessionName"), nil, nil
 	case "FederatedUserName":
-		return awsproto.Str(in, "Name"), nil
+		return awsproto.Str(in, "Name"), nil, nil
 	case "OidcProviderName":
-		return strings.TrimPrefix(awsproto.Str(in, "Url"), "https://"), nil
+		return strings.TrimPrefix(awsproto.Str(in, "Url"), "https://"), nil, nil
 	case "SamlProviderName":
-		return awsproto.Str(in, "Name"), nil
+		return awsproto.Str(in, "Name"), nil, nil
 	}
 	pk, ok := pathKinds[name]
 	if !ok {
-		return "", nil
+		return "", nil, nil
 	}
 	n := awsproto.Str(in, pk.member)
 	if n == "" && pk.kind == "user" {
 		// Operations on "the calling user" when UserName is absent.
 		if p := c.Principal; p.Type == principal.User {
-			return strings.TrimPrefix(p.ARN[strings.Index(p.ARN, ":user/")+1:], "user/"), nil
+			n = p.Name
 		}
-		return "", nil
 	}
 	if n == "" {
-		return "", nil
+		return "", nil, nil
 	}
 	if p := awsproto.Str(in, "Path"); p != "" && strings.HasPrefix(strings.ToLower(c.Operation), "create") {
-		return strings.TrimPrefix(p, "/") + n, nil
+		return strings.TrimPrefix(p, "/") + n, nil, nil
 	}
-	path, err := a.entityPath(ctx, c.Account, pk.kind, n)
+	info, err := a.entity(ctx, c.Account, pk.kind, n)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return strings.TrimPrefix(path, "/") + n, nil
+	return strings.TrimPrefix(info.Path, "/") + n, info.Tags, nil
 }
 
-// entityPath finds an existing entity's path (cached per account); a
-// missing entity has path "/".
-func (a *Authorizer) entityPath(ctx context.Context, account, kind, name string) (string, error) {
+// entity finds an existing entity's path and tags (cached per account);
+// a missing entity has path "/" and no tags.
+func (a *Authorizer) entity(ctx context.Context, account, kind, name string) (*iam.EntityInfo, error) {
 	ac := a.account(account)
 	k := kind + "/" + strings.ToLower(name)
 	ac.mu.Lock()
-	p, ok := ac.arns[k]
+	info, ok := ac.entities[k]
 	ac.mu.Unlock()
 	if ok {
-		return p, nil
+		return info, nil
 	}
-	p, err := iam.EntityPath(ctx, a.Store, account, kind, name)
-	if errors.Is(err, store.ErrNotFound) {
-		p, err = "/", nil
+	info, err := iam.LookupEntityInfo(ctx, a.Store, account, kind, name)
+	if errors.Is(err, store.ErrNotFound) || isNoSuchEntity(err) {
+		info, err = &iam.EntityInfo{Path: "/"}, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	ac.mu.Lock()
-	ac.arns[k] = p
+	ac.entities[k] = info
 	ac.mu.Unlock()
-	return p, nil
+	return info, nil
 }

@@ -169,3 +169,33 @@ func TestAuthOffActsAsRootAndResets(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A ResourceTag condition decides on the target user's own tags.
+func TestResourceTagCondition(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+	c := env.AdminIAM()
+	for _, u := range []struct{ name, team string }{{"blue-1", "blue"}, {"red-1", "red"}, {"lead", "blue"}} {
+		if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u.name), Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String(u.team)}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:TagUser","Resource":"*",
+	  "Condition":{"StringEquals":{"iam:ResourceTag/team":"${aws:PrincipalTag/team}"}}}]}`
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("lead"), PolicyName: aws.String("same-team"), PolicyDocument: aws.String(doc)}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("lead")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead := testenv.IAM(env.Config(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""))
+	tag := []types.Tag{{Key: aws.String("reviewed"), Value: aws.String("yes")}}
+	if _, err := lead.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("blue-1"), Tags: tag}); err != nil {
+		t.Fatalf("same team: %v", err)
+	}
+	_, err = lead.TagUser(ctx, &iam.TagUserInput{UserName: aws.String("red-1"), Tags: tag})
+	if code := apiCode(t, err); code != "AccessDenied" {
+		t.Fatalf("other team: %v", err)
+	}
+}

@@ -298,20 +298,26 @@ func paginateTags(tags []Tag, in map[string]any) (map[string]any, error) {
 // now truncates to the second, as IAM's timestamps are.
 func now(c *service.Call) time.Time { return c.Now.UTC().Truncate(time.Second) }
 
-// EntityPath returns the IAM path of a named entity, for building the
-// resource ARNs that authorization checks. kind is the ARN resource type
-// ("user", "group", "role", "instance-profile", "policy").
-func EntityPath(ctx context.Context, r store.Reader, account, kind, name string) (string, error) {
-	k := map[string]string{"user": kindUser, "group": kindGroup, "role": kindRole, "instance-profile": kindInstanceProfile, "policy": kindPolicy}[kind]
+// EntityInfo is what authorization needs of a named entity: its IAM path
+// (part of its ARN) and its tags (aws:ResourceTag/*, iam:ResourceTag/*).
+type EntityInfo struct {
+	Path string `json:"path"`
+	Tags []Tag  `json:"tags"`
+}
+
+// LookupEntityInfo reads the path and tags of a named entity. kind is the
+// ARN resource type ("user", "group", "role", "instance-profile").
+func LookupEntityInfo(ctx context.Context, r store.Reader, account, kind, name string) (*EntityInfo, error) {
+	k := map[string]string{"user": kindUser, "group": kindGroup, "role": kindRole, "instance-profile": kindInstanceProfile}[kind]
 	if k == "" {
-		return "", store.ErrNotFound
+		return nil, store.ErrNotFound
 	}
-	rec, err := r.Get(ctx, account, k, key(name))
+	info, _, err := get[EntityInfo](ctx, r, account, k, key(name))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	if rec.Path == "" {
-		return "/", nil
+	if info.Path == "" {
+		info.Path = "/"
 	}
-	return rec.Path, nil
+	return info, nil
 }
