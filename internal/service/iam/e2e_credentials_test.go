@@ -433,3 +433,77 @@ func TestE2EServiceSpecificCredentials(t *testing.T) {
 		t.Fatalf("bedrock key = %+v", b)
 	}
 }
+
+// TestE2ERootCredentials runs with --auth off, where unknown keys act as
+// the account's root user, to cover the root paths.
+func TestE2ERootCredentials(t *testing.T) {
+	env := testenv.Start(t, testenv.WithAuth("off"))
+	root := testenv.IAM(env.Config("AKIAROOTROOTROOTROOT", "secret", ""))
+	ctx := context.Background()
+
+	_, err := root.ChangePassword(ctx, &iam.ChangePasswordInput{OldPassword: aws.String("a"), NewPassword: aws.String("b")})
+	credWant(t, err, "InvalidUserType")
+
+	certPEM, _ := credSelfSigned(t, "root", time.Now().Add(time.Hour))
+	up, err := root.UploadSigningCertificate(ctx, &iam.UploadSigningCertificateInput{CertificateBody: aws.String(certPEM)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.Certificate.UserName != nil {
+		t.Fatalf("root certificate has UserName %q", aws.ToString(up.Certificate.UserName))
+	}
+	list, err := root.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{})
+	if err != nil || len(list.Certificates) != 1 {
+		t.Fatalf("root list = %+v %v", list, err)
+	}
+	sum, err := root.GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if err != nil || sum.SummaryMap["AccountSigningCertificatesPresent"] != 1 {
+		t.Fatalf("summary = %+v %v", sum, err)
+	}
+	if _, err = root.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{CertificateId: up.Certificate.CertificateId}); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := root.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{})
+	if err != nil || len(keys.SSHPublicKeys) != 0 {
+		t.Fatalf("root SSH keys = %+v %v", keys, err)
+	}
+}
+
+// TestE2ERenamedUserKeepsCredentials checks a rename carries the login
+// profile, SSH keys and service credentials to the new name.
+func TestE2ERenamedUserKeepsCredentials(t *testing.T) {
+	env := testenv.Start(t)
+	c, ctx := env.AdminIAM(), context.Background()
+	credCreateUser(t, c, "erin")
+	if _, err := c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("erin"), Password: aws.String("Erin-Passw0rd")}); err != nil {
+		t.Fatal(err)
+	}
+	_, body := credSSHKey(t, 2048)
+	up, err := c.UploadSSHPublicKey(ctx, &iam.UploadSSHPublicKeyInput{UserName: aws.String("erin"), SSHPublicKeyBody: aws.String(body)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = c.CreateServiceSpecificCredential(ctx, &iam.CreateServiceSpecificCredentialInput{UserName: aws.String("erin"), ServiceName: aws.String("codecommit.amazonaws.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = c.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("erin"), NewUserName: aws.String("erin2")}); err != nil {
+		t.Fatal(err)
+	}
+	lp, err := c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("erin2")})
+	if err != nil || aws.ToString(lp.LoginProfile.UserName) != "erin2" {
+		t.Fatalf("login profile after rename = %+v %v", lp, err)
+	}
+	if ok, _, _, err := env.App.IAM.CheckUserPassword(ctx, env.Account, "erin2", "Erin-Passw0rd", time.Now()); !ok || err != nil {
+		t.Fatalf("password after rename: %v %v", ok, err)
+	}
+	k, err := c.GetSSHPublicKey(ctx, &iam.GetSSHPublicKeyInput{UserName: aws.String("erin2"), SSHPublicKeyId: up.SSHPublicKey.SSHPublicKeyId, Encoding: types.EncodingTypeSsh})
+	if err != nil || aws.ToString(k.SSHPublicKey.UserName) != "erin2" {
+		t.Fatalf("SSH key after rename = %+v %v", k, err)
+	}
+	creds, err := c.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: aws.String("erin2")})
+	if err != nil || len(creds.ServiceSpecificCredentials) != 1 {
+		t.Fatalf("service credentials after rename = %+v %v", creds, err)
+	}
+	_, err = c.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String("erin")})
+	credWant(t, err, "NoSuchEntity")
+}
