@@ -149,6 +149,21 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// Analyze refreshes the planner's statistics for the records table. The
+// autovacuum daemon does this on its own within about a minute of heavy
+// writes; until then, after a bulk import into a new table, PostgreSQL
+// guesses — and without statistics it can pick a secondary index for a
+// primary-key lookup. Call it after imports (and benchmarks do).
+func (s *Store) Analyze(ctx context.Context) error {
+	if err := s.pool.with(ctx, func(q querier) error {
+		_, err := q.Exec(ctx, `ANALYZE records`)
+		return err
+	}); err != nil {
+		return fmt.Errorf("postgres: analyze: %w", err)
+	}
+	return nil
+}
+
 // Changes registers fn. It is called on a dedicated goroutine, once per
 // changed account (bursts coalesced), for commits by any process on the same
 // database (and schema). After the listening connection is lost and

@@ -115,6 +115,15 @@ func (s *Store) Close() error {
 	return errors.Join(s.c.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
 }
 
+// Analyze refreshes the query planner's statistics (PRAGMA optimize, which
+// runs ANALYZE where it would help). Call it after bulk imports.
+func (s *Store) Analyze(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `PRAGMA optimize=0x10002`); err != nil {
+		return fmt.Errorf("sqlite: analyze: %w", err)
+	}
+	return nil
+}
+
 // Changes registers fn. It is called on a dedicated goroutine, after commit,
 // once per changed account (bursts coalesced). Only this process's writes are
 // reported: use PostgreSQL when several processes share a database.
