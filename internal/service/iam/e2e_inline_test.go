@@ -327,6 +327,46 @@ func TestE2EPermissionsBoundary(t *testing.T) {
 		t.Fatalf("ListEntitiesForPolicy(boundary) = %+v %v", le, err)
 	}
 
+	// Without a usage filter, attachments and boundary uses are listed
+	// together, each entity once.
+	if _, err := cl.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("frank"), PolicyArn: aws.String(bound)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bounded"), AssumeRolePolicyDocument: aws.String(inlTrust), PermissionsBoundary: aws.String(bound)}); err != nil {
+		t.Fatal(err)
+	}
+	var ents []string
+	var marker *string
+	for {
+		out, err := cl.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(bound), MaxItems: aws.Int32(1), Marker: marker})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range out.PolicyUsers {
+			ents = append(ents, "u:"+aws.ToString(u.UserName))
+		}
+		for _, r := range out.PolicyRoles {
+			ents = append(ents, "r:"+aws.ToString(r.RoleName))
+		}
+		if !out.IsTruncated {
+			break
+		}
+		marker = out.Marker
+	}
+	if fmt.Sprint(ents) != "[u:frank r:bounded]" {
+		t.Fatalf("ListEntitiesForPolicy(all uses) = %v", ents)
+	}
+	pp, err := cl.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: aws.String(bound), PolicyUsageFilter: types.PolicyUsageTypePermissionsPolicy})
+	if err != nil || len(pp.PolicyUsers) != 1 || len(pp.PolicyRoles) != 0 {
+		t.Fatalf("ListEntitiesForPolicy(PermissionsPolicy) = %+v %v", pp, err)
+	}
+	if _, err := cl.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String("frank"), PolicyArn: aws.String(bound)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.DeleteRolePermissionsBoundary(ctx, &iam.DeleteRolePermissionsBoundaryInput{RoleName: aws.String("bounded")}); err != nil {
+		t.Fatal(err)
+	}
+
 	if _, err := cl.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("frank")}); err != nil {
 		t.Fatal(err)
 	}

@@ -398,9 +398,14 @@ func (s *Service) listPolicies(ctx context.Context, c *service.Call, in map[stri
 	scope := awsproto.Str(in, "Scope")
 	onlyAttached, _ := awsproto.Bool(in, "OnlyAttached")
 	prefix := awsproto.Str(in, "PathPrefix")
-	// PolicyUsageFilter narrows OnlyAttached to one kind of use: attached as
-	// a permissions policy (the default) or set as a permissions boundary.
-	boundaryUse := onlyAttached && awsproto.Str(in, "PolicyUsageFilter") == "PermissionsBoundary"
+	// OnlyAttached keeps policies in use; PolicyUsageFilter narrows that to
+	// one kind of use (attached as a permissions policy, or set as a
+	// permissions boundary); without it either use counts, as the console's
+	// "attached as" column shows both.
+	usage := awsproto.Str(in, "PolicyUsageFilter")
+	inUse := func(attached, bounds bool) bool {
+		return !onlyAttached || attached && usage != "PermissionsBoundary" || bounds && usage != "PermissionsPolicy"
+	}
 	cat, err := loadAWSCatalog()
 	if err != nil {
 		return nil, err
@@ -429,8 +434,7 @@ func (s *Service) listPolicies(ctx context.Context, c *service.Call, in map[stri
 				if !strings.HasPrefix(p.Path, prefix) {
 					continue
 				}
-				a := p.arn(c.Partition)
-				if boundaryUse && bcounts[a] == 0 || onlyAttached && !boundaryUse && !awsUsed[key(p.Name)] {
+				if !inUse(awsUsed[key(p.Name)], bcounts[p.arn(c.Partition)] > 0) {
 					continue
 				}
 				out = append(out, polItem{key: key(p.Name), v: p})
@@ -440,15 +444,15 @@ func (s *Service) listPolicies(ctx context.Context, c *service.Call, in map[stri
 	}
 	if scope == "" || scope == "All" || scope == "Local" {
 		q := store.ListQuery{Account: c.Account, Kind: kindPolicy, PathPrefix: prefix}
-		if onlyAttached && !boundaryUse {
-			flag := polAttachedFlag
-			q.Parent = &flag
-		}
 		var keep func(store.Record) (bool, error)
-		if boundaryUse {
+		switch {
+		case onlyAttached && usage == "PermissionsPolicy":
+			flag := polAttachedFlag // indexed
+			q.Parent = &flag
+		case onlyAttached:
 			keep = func(r store.Record) (bool, error) {
 				mp, err := decode[ManagedPolicy](r)
-				return err == nil && bcounts[mp.ARN] > 0, err
+				return err == nil && inUse(r.Parent == polAttachedFlag, bcounts[mp.ARN] > 0), err
 			}
 		}
 		sources = append(sources, storeSource(ctx, s.Store, q, keep))
@@ -895,8 +899,7 @@ func (s *Service) listAttachedPolicies(kind string) service.Handler {
 }
 
 // listEntitiesForPolicy pages over the policy's attachments (indexed by
-// Ref) and, for PolicyUsageFilter=PermissionsBoundary, over the users and
-// roles whose boundary it is.
+// Ref) and over the users and roles whose permissions boundary it is.
 func (s *Service) listEntitiesForPolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	p, err := s.findPolicy(ctx, s.Store, c, awsproto.Str(in, "PolicyArn"))
 	if err != nil {
@@ -907,16 +910,37 @@ func (s *Service) listEntitiesForPolicy(ctx context.Context, c *service.Call, in
 	wantKind := func(kind string) bool {
 		return filter == "" || filter == entityTitle(kind)
 	}
+	// Without PolicyUsageFilter both uses are listed: attachments first,
+	// then boundary uses of entities that do not also have it attached.
+	usage := awsproto.Str(in, "PolicyUsageFilter")
 	var sources []polSource
-	if awsproto.Str(in, "PolicyUsageFilter") == "PermissionsBoundary" {
+	if usage != "PermissionsBoundary" {
+		ref := p.arn
+		for _, kind := range []string{kindGroup, kindRole, kindUser} { // key order of "group:", "role:", "user:"
+			if wantKind(kind) {
+				sources = append(sources, s.attachedEntities(ctx, c, kind, ref, prefix))
+			}
+		}
+	}
+	if usage != "PermissionsPolicy" {
 		sources = append(sources, func(after string, n int) ([]polItem, error) {
 			// Boundary users and roles, keyed "user:bob", "role:app".
 			var out []polItem
 			err := eachBoundary(ctx, s.Store, c.Account, func(kind string, rec store.Record, b *boundaryView) error {
 				k := polOwner(kind, rec.Key)
-				if b.Boundary == p.arn && wantKind(kind) && k > after && strings.HasPrefix(b.Path, prefix) {
-					out = append(out, polItem{key: k, v: entityRef{kind: kind, name: b.Name, id: b.ID}})
+				if b.Boundary != p.arn || !wantKind(kind) || k <= after || !strings.HasPrefix(b.Path, prefix) {
+					return nil
 				}
+				if usage == "" {
+					_, err := s.Store.Get(ctx, c.Account, kindAttachment, k+"|"+p.arn)
+					if err == nil {
+						return nil // listed among the attachments
+					}
+					if !errors.Is(err, store.ErrNotFound) {
+						return err
+					}
+				}
+				out = append(out, polItem{key: k, v: entityRef{kind: kind, name: b.Name, id: b.ID}})
 				return nil
 			})
 			if len(out) > n {
@@ -924,42 +948,6 @@ func (s *Service) listEntitiesForPolicy(ctx context.Context, c *service.Call, in
 			}
 			return out, err
 		})
-	} else {
-		ref := p.arn
-		for _, kind := range []string{kindGroup, kindRole, kindUser} { // key order of "group:", "role:", "user:"
-			if !wantKind(kind) {
-				continue
-			}
-			q := store.ListQuery{Account: c.Account, Kind: kindAttachment, Ref: &ref, KeyPrefix: kind + ":"}
-			src := storeSource(ctx, s.Store, q, nil)
-			kind := kind
-			sources = append(sources, func(after string, n int) ([]polItem, error) {
-				// Load each attached entity for its id and path.
-				var out []polItem
-				for len(out) < n {
-					items, err := src(after, n-len(out))
-					if err != nil || len(items) == 0 {
-						return out, err
-					}
-					for _, it := range items {
-						owner := it.v.(store.Record).Parent
-						erec, err := s.Store.Get(ctx, c.Account, kind, strings.TrimPrefix(owner, kind+":"))
-						if err != nil {
-							return nil, err
-						}
-						b, err := decode[boundaryView](erec)
-						if err != nil {
-							return nil, err
-						}
-						if strings.HasPrefix(b.Path, prefix) {
-							out = append(out, polItem{key: it.key, v: entityRef{kind: kind, name: b.Name, id: b.ID}})
-						}
-					}
-					after = items[len(items)-1].key
-				}
-				return out, nil
-			})
-		}
 	}
 	items, pg, err := polPaginate(in, sources)
 	if err != nil {
@@ -978,6 +966,38 @@ func (s *Service) listEntitiesForPolicy(ctx context.Context, c *service.Call, in
 		}
 	}
 	return pg.out(map[string]any{"PolicyUsers": users, "PolicyGroups": groups, "PolicyRoles": roles}), nil
+}
+
+// attachedEntities pages over the entities of one kind a policy is attached
+// to (attachments indexed by Ref), filtered by the entities' path.
+func (s *Service) attachedEntities(ctx context.Context, c *service.Call, kind, policyARN, prefix string) polSource {
+	ref := policyARN
+	src := storeSource(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindAttachment, Ref: &ref, KeyPrefix: kind + ":"}, nil)
+	return func(after string, n int) ([]polItem, error) {
+		var out []polItem
+		for len(out) < n {
+			items, err := src(after, n-len(out))
+			if err != nil || len(items) == 0 {
+				return out, err
+			}
+			for _, it := range items {
+				owner := it.v.(store.Record).Parent
+				erec, err := s.Store.Get(ctx, c.Account, kind, strings.TrimPrefix(owner, kind+":"))
+				if err != nil {
+					return nil, err
+				}
+				b, err := decode[boundaryView](erec)
+				if err != nil {
+					return nil, err
+				}
+				if strings.HasPrefix(b.Path, prefix) {
+					out = append(out, polItem{key: it.key, v: entityRef{kind: kind, name: b.Name, id: b.ID}})
+				}
+			}
+			after = items[len(items)-1].key
+		}
+		return out, nil
+	}
 }
 
 // entityRef names a user, group or role in ListEntitiesForPolicy.
