@@ -65,14 +65,27 @@ func (s *Service) createAccountAlias(ctx context.Context, c *service.Call, in ma
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
 		g, err := tx.Get(ctx, store.GlobalAccount, kindAccountAlias, alias)
 		switch {
-		case err == nil && g.Ref == c.Account:
-			return nil // already this account's alias
 		case err == nil:
-			return apierr.New(apierr.EntityAlreadyExists, "The account alias %s already exists.", alias)
+			// The claim only counts while its account still lists the
+			// alias: deleting an account leaves the global record behind.
+			_, err := tx.Get(ctx, g.Ref, kindAccountAlias, alias)
+			if err == nil && g.Ref == c.Account {
+				return nil // already this account's alias
+			}
+			if err == nil {
+				return apierr.New(apierr.EntityAlreadyExists, "The account alias %s already exists.", alias)
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err := tx.Delete(ctx, store.GlobalAccount, kindAccountAlias, alias); err != nil {
+				return err
+			}
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		// An account has one alias: a new one replaces the old.
+		// An account has one alias: a new one replaces the old
+		// (https://docs.aws.amazon.com/signin/latest/userguide/CreateAccountAlias.html).
 		old, err := tx.List(ctx, store.ListQuery{Account: c.Account, Kind: kindAccountAlias})
 		if err != nil {
 			return err
@@ -132,7 +145,12 @@ func (s *Service) listAccountAliases(ctx context.Context, c *service.Call, in ma
 
 // AccountForAlias resolves a sign-in alias to its account id.
 func AccountForAlias(ctx context.Context, r store.Reader, alias string) (string, error) {
-	rec, err := r.Get(ctx, store.GlobalAccount, kindAccountAlias, strings.ToLower(alias))
+	alias = strings.ToLower(alias)
+	rec, err := r.Get(ctx, store.GlobalAccount, kindAccountAlias, alias)
+	if err == nil {
+		// A claim left behind by a deleted account does not count.
+		_, err = r.Get(ctx, rec.Ref, kindAccountAlias, alias)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return "", apierr.New(apierr.NoSuchEntity, "The account alias %s cannot be found.", alias)
 	}

@@ -9,9 +9,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/iamd/iamd/internal/accounts"
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/service"
+	iamsvc "github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/store"
 	"github.com/iamd/iamd/internal/testenv"
 )
 
@@ -55,8 +58,24 @@ func TestE2EAccountAliases(t *testing.T) {
 		t.Fatalf("freed alias not reusable: %v", err)
 	}
 
+	if acct, err := iamsvc.AccountForAlias(ctx, env.App.Store, "example-corp"); err != nil || acct != other.ID {
+		t.Fatalf("AccountForAlias = %q %v", acct, err)
+	}
 	_, err = c.DeleteAccountAlias(ctx, &iam.DeleteAccountAliasInput{AccountAlias: aws.String("example-corp")})
 	credWant(t, err, "NoSuchEntity")
+	// Closing the other account frees its alias.
+	if err := env.App.Store.WithTx(ctx, func(tx store.Tx) error { return accounts.Delete(ctx, tx, other.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamsvc.AccountForAlias(ctx, env.App.Store, "example-corp"); err == nil {
+		t.Fatal("deleted account's alias still resolves")
+	}
+	if _, err = c.CreateAccountAlias(ctx, &iam.CreateAccountAliasInput{AccountAlias: aws.String("example-corp")}); err != nil {
+		t.Fatalf("alias of a deleted account not reusable: %v", err)
+	}
+	if _, err = c.CreateAccountAlias(ctx, &iam.CreateAccountAliasInput{AccountAlias: aws.String("example-2")}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err = c.DeleteAccountAlias(ctx, &iam.DeleteAccountAliasInput{AccountAlias: aws.String("example-2")}); err != nil {
 		t.Fatal(err)
 	}
