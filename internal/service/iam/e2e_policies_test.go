@@ -149,7 +149,7 @@ func TestE2EPolicyLifecycle(t *testing.T) {
 		}
 		marker = lv.Marker
 	}
-	if fmt.Sprint(ids) != "[v1 v2 v3 v4 v5]" {
+	if fmt.Sprint(ids) != "[v5 v4 v3 v2 v1]" { // newest first, as IAM lists them
 		t.Fatalf("versions = %v", ids)
 	}
 

@@ -198,10 +198,12 @@ func policyErr(err error) error {
 }
 
 // versionKey is the record key of a version: policy key, "/", and the
-// version number zero-padded so that keys sort in version order.
+// version number counted down from 99999999, zero-padded, so that keys sort
+// newest first, the order in which IAM lists versions (see the examples of
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPolicyVersions.html).
 func versionKey(policyKey, versionID string) string {
 	n, _ := strconv.Atoi(strings.TrimPrefix(versionID, "v"))
-	return fmt.Sprintf("%s/%08d", policyKey, n)
+	return fmt.Sprintf("%s/%08d", policyKey, 99999999-n)
 }
 
 // validVersionID reports whether v is of the form vN.
@@ -243,7 +245,7 @@ func attachmentCount(ctx context.Context, r store.Reader, account, policyARN str
 	return r.Count(ctx, store.ListQuery{Account: account, Kind: kindAttachment, Ref: &ref})
 }
 
-// polOut renders a policy for GetPolicy (full) or ListPolicies (full=false:
+// out renders a policy for GetPolicy (full) or ListPolicies (full=false:
 // no description, no tags, as AWS lists them).
 func (p *resolvedPolicy) out(partition string, u policyUsage, full bool) map[string]any {
 	var m map[string]any

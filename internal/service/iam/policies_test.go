@@ -42,8 +42,8 @@ func TestVersionIDs(t *testing.T) {
 			t.Errorf("validVersionID(%q) = %v", tc.in, got)
 		}
 	}
-	// Keys sort in version order, so ListPolicyVersions is a key-ordered query.
-	if !(versionKey("p", "v2") < versionKey("p", "v10")) || versionKey("p", "v7") != "p/00000007" {
+	// Keys sort newest first, so ListPolicyVersions is a key-ordered query.
+	if !(versionKey("p", "v10") < versionKey("p", "v2")) || versionKey("p", "v7") != "p/99999992" {
 		t.Errorf("versionKey order: %s %s", versionKey("p", "v2"), versionKey("p", "v10"))
 	}
 }
