@@ -7,13 +7,16 @@
 // outside transactions use a separate pool of read-only connections, which in
 // WAL mode run concurrently with the writer and see only committed data.
 //
-// Change notifications are in-process only: SQLite is the single-node engine.
+// Change notifications reach other processes using the same file (say, an
+// admin command beside the server) through a change log table they poll.
 package sqlite
 
 import (
 	"context"
+	crand "crypto/rand"
 	"database/sql"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -23,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -43,6 +47,12 @@ const (
 	maxTxAttempts        = 10
 	maxBackoff           = 200 * time.Millisecond
 	initialBackoff       = 2 * time.Millisecond
+
+	// pollInterval is how often a Store looks for changes committed by
+	// other processes; changeRetention how long the change log keeps them.
+	pollInterval    = 200 * time.Millisecond
+	changeRetention = time.Hour
+	pruneEvery      = 256 // commits between prunes of the change log
 )
 
 // Store is the SQLite driver. It is safe for concurrent use.
@@ -52,6 +62,11 @@ type Store struct {
 	w      *sql.DB // exactly one connection: the writer
 	r      *sql.DB // read-only pool
 	notify *notifier
+
+	origin   string        // identifies this Store's rows in the change log
+	commits  atomic.Uint64 // write commits, to schedule pruning
+	stopPoll context.CancelFunc
+	pollDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -105,12 +120,29 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{reader: reader{c: newStmts(r)}, wstmts: ws, w: w, r: r, notify: newNotifier()}, nil
+	s := &Store{reader: reader{c: newStmts(r)}, wstmts: ws, w: w, r: r, notify: newNotifier(), pollDone: make(chan struct{})}
+	var id [12]byte
+	_, _ = crand.Read(id[:]) // never fails (crypto/rand)
+	s.origin = hex.EncodeToString(id[:])
+	// Start after the newest change: earlier ones predate this Store.
+	var last int64
+	if err := s.queryRow(ctx, `SELECT coalesce(max(seq), 0) FROM changes`).Scan(&last); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	pctx, cancel := context.WithCancel(context.Background())
+	s.stopPoll = cancel
+	go s.poll(pctx, last)
+	return s, nil
 }
 
 // Close stops change delivery and closes the database. Transactions still
 // running fail.
 func (s *Store) Close() error {
+	if s.stopPoll != nil {
+		s.stopPoll()
+		<-s.pollDone
+	}
 	s.notify.close()
 	return errors.Join(s.c.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
 }
@@ -125,9 +157,89 @@ func (s *Store) Analyze(ctx context.Context) error {
 }
 
 // Changes registers fn. It is called on a dedicated goroutine, after commit,
-// once per changed account (bursts coalesced). Only this process's writes are
-// reported: use PostgreSQL when several processes share a database.
+// once per changed account (bursts coalesced): at once for this Store's own
+// commits, within about pollInterval for commits by other processes (or
+// other Stores) on the same file. A Store that falls more than
+// changeRetention behind reports every account.
 func (s *Store) Changes(fn func(account string)) { s.notify.subscribe(fn) }
+
+// poll delivers changes other Stores logged, until ctx is canceled.
+func (s *Store) poll(ctx context.Context, last int64) {
+	defer close(s.pollDone)
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		next, accounts, err := s.changesSince(ctx, last)
+		if err != nil {
+			continue // transient (busy, closing); the next tick retries
+		}
+		last = next
+		s.notify.publish(accounts)
+	}
+}
+
+// changesSince returns the newest seq and the accounts other Stores changed
+// after seq last.
+func (s *Store) changesSince(ctx context.Context, last int64) (int64, []string, error) {
+	rows, err := s.query(ctx, `SELECT seq, origin, account FROM changes WHERE seq > ? ORDER BY seq`, last)
+	if err != nil {
+		return last, nil, err
+	}
+	defer rows.Close()
+	var accounts []string
+	first := true
+	gap := false
+	for rows.Next() {
+		var seq int64
+		var origin, account string
+		if err := rows.Scan(&seq, &origin, &account); err != nil {
+			return last, nil, err
+		}
+		// Sequence numbers are contiguous (a rolled-back transaction gives
+		// its numbers back), so a hole after last means pruned rows.
+		if first && last > 0 && seq > last+1 {
+			gap = true
+		}
+		first = false
+		last = seq
+		if origin != s.origin {
+			accounts = append(accounts, account)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return last, nil, err
+	}
+	if gap {
+		all, err := s.allAccounts(ctx)
+		if err != nil {
+			return last, nil, err
+		}
+		accounts = append(accounts, all...)
+	}
+	return last, accounts, nil
+}
+
+func (s *Store) allAccounts(ctx context.Context) ([]string, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT account FROM records`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
 
 // WithTx runs fn in a write transaction (BEGIN IMMEDIATE). Transactions are
 // serialized through the single writer connection, so do not call WithTx from
@@ -174,6 +286,19 @@ func (s *Store) runTx(ctx context.Context, fn func(tx store.Tx) error) (accounts
 	if err := fn(t); err != nil {
 		return nil, err // unchanged, as the contract requires
 	}
+	if len(t.written) > 0 {
+		now := time.Now()
+		for a := range t.written {
+			if _, err := t.exec(ctx, qLogChange, s.origin, a, now.Unix()); err != nil {
+				return nil, fmt.Errorf("sqlite: log change: %w", err)
+			}
+		}
+		if s.commits.Add(1)%pruneEvery == 0 {
+			if _, err := t.exec(ctx, qPruneChanges, now.Add(-changeRetention).Unix()); err != nil {
+				return nil, fmt.Errorf("sqlite: prune changes: %w", err)
+			}
+		}
+	}
 	if err := sqlTx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlite: commit: %w", err)
 	}
@@ -217,7 +342,7 @@ func newStmts(db *sql.DB) *stmts { return &stmts{db: db, m: map[string]*sql.Stmt
 
 // writerQueries are prepared on the writer at Open.
 var writerQueries = []string{
-	qGet, qGetByID, qInsert, qUpdate, qVersion, qDelete, qDeleteAccount,
+	qGet, qGetByID, qInsert, qUpdate, qVersion, qDelete, qDeleteAccount, qLogChange, qPruneChanges,
 }
 
 func newWriterStmts(ctx context.Context, db *sql.DB) (*stmts, error) {
@@ -340,6 +465,8 @@ const (
 	qVersion       = `SELECT version FROM records WHERE account = ? AND kind = ? AND key = ?`
 	qDelete        = `DELETE FROM records WHERE account = ? AND kind = ? AND key = ?`
 	qDeleteAccount = `DELETE FROM records WHERE account = ?`
+	qLogChange     = `INSERT INTO changes (origin, account, at) VALUES (?, ?, ?)`
+	qPruneChanges  = `DELETE FROM changes WHERE at < ?`
 	qUpdate        = `UPDATE records SET id = ?, parent = ?, ref = ?, path = ?, data = ?, updated = ?, version = version + 1
 		WHERE account = ? AND kind = ? AND key = ? AND (? = 0 OR version = ?)`
 )

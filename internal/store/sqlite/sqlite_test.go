@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -320,5 +321,106 @@ func crashChild(path string) {
 			os.Exit(2)
 		}
 		fmt.Printf("ACK %d\n", i)
+	}
+}
+
+// TestChangesAcrossStores: two Stores on one file stand in for two processes
+// (say, an admin command beside the server); each reports the other's
+// commits, and its own exactly once.
+func TestChangesAcrossStores(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "x.db")
+	open := func() *Store {
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b := open(), open()
+	ra, rb := storetest.NewRecorder(), storetest.NewRecorder()
+	a.Changes(ra.Record)
+	b.Changes(rb.Record)
+	write := func(s *Store, account string) {
+		t.Helper()
+		if err := s.WithTx(ctx, func(tx store.Tx) error {
+			return tx.Insert(ctx, store.Record{Account: account, Kind: "user", Key: "k"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(a, "111111111111")
+	rb.WaitFor(t, "111111111111")
+	write(b, "222222222222")
+	ra.WaitFor(t, "222222222222")
+	// Rolled back: logged nowhere.
+	if err := b.WithTx(ctx, func(tx store.Tx) error {
+		if err := tx.Insert(ctx, store.Record{Account: "333333333333", Kind: "user", Key: "k"}); err != nil {
+			return err
+		}
+		return errors.New("rollback")
+	}); err == nil {
+		t.Fatal("WithTx succeeded")
+	}
+	write(b, "444444444444")
+	ra.WaitFor(t, "444444444444")
+	time.Sleep(3 * pollInterval) // let any duplicate delivery happen
+	for _, c := range []struct {
+		r       *storetest.Recorder
+		account string
+		want    int
+	}{
+		{ra, "111111111111", 1}, {ra, "222222222222", 1}, {ra, "333333333333", 0}, {ra, "444444444444", 1},
+		{rb, "111111111111", 1}, {rb, "222222222222", 1}, {rb, "333333333333", 0},
+	} {
+		n := 0
+		for _, s := range c.r.Seen() {
+			if s == c.account {
+				n++
+			}
+		}
+		if n != c.want {
+			t.Errorf("account %s reported %d times, want %d (seen %v)", c.account, n, c.want, c.r.Seen())
+		}
+	}
+}
+
+// TestChangesAfterPrune: a Store whose next unseen change was pruned from
+// the log reports every account instead.
+func TestChangesAfterPrune(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "p.db")
+	a, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for _, acct := range []string{"111111111111", "222222222222"} {
+		if err := a.WithTx(ctx, func(tx store.Tx) error {
+			return tx.Insert(ctx, store.Record{Account: acct, Kind: "user", Key: "k"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As if another Store had last seen seq 0 before rows 1.. were pruned
+	// and then a new change (seq 3) arrived from elsewhere.
+	if _, err := a.w.ExecContext(ctx, `DELETE FROM changes`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.w.ExecContext(ctx, `INSERT INTO changes (origin, account, at) VALUES ('other', '333333333333', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	last, accounts, err := a.changesSince(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(accounts)
+	if want := []string{"111111111111", "222222222222", "333333333333"}; last != 3 || !slices.Equal(accounts, want) {
+		t.Fatalf("changesSince = %d, %v; want 3, %v", last, accounts, want)
+	}
+	// Without a gap only the other origin's account is reported.
+	if _, accounts, err = a.changesSince(ctx, 2); err != nil || !slices.Equal(accounts, []string{"333333333333"}) {
+		t.Fatalf("changesSince(2) = %v, %v", accounts, err)
 	}
 }
