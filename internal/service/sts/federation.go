@@ -329,7 +329,8 @@ var oidcProviderClaims = []struct {
 	pattern string
 	claims  []string
 }{
-	{"token.actions.githubusercontent.com*", githubClaims},
+	{"token.actions.githubusercontent.com", githubClaims},
+	{"token.actions.githubusercontent.com/*", githubClaims},
 	{"token.actions.*.ghe.com", githubClaims},
 	{"github.com/enterprises/*", githubClaims},
 	{"gitlab.com", []string{"namespace_id", "pipeline_source", "project_id", "ref_protected", "runner_environment", "user_access_level", "user_email", "user_id", "user_login"}},
