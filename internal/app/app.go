@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,10 +21,13 @@ import (
 	"github.com/iamd/iamd/internal/config"
 	"github.com/iamd/iamd/internal/httpapi"
 	"github.com/iamd/iamd/internal/ids"
+	"github.com/iamd/iamd/internal/mail"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/service"
 	"github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/service/organizations"
 	"github.com/iamd/iamd/internal/service/sts"
+	"github.com/iamd/iamd/internal/signin"
 	"github.com/iamd/iamd/internal/store"
 	"github.com/iamd/iamd/internal/store/postgres"
 	"github.com/iamd/iamd/internal/store/sqlite"
@@ -42,6 +46,8 @@ type App struct {
 	Authn    *authn.Authenticator
 	Authz    *authz.Authorizer
 	Server   *httpapi.Server
+	// Signin serves the console sign-in API under /signin/.
+	Signin *signin.Service
 
 	// Bootstrap is what first start created (or found) for the default account.
 	Bootstrap Bootstrap
@@ -80,6 +86,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.IAM = &iam.Service{Store: a.Store, Keys: a.Keys, IDs: a.IDs, Log: log}
 	a.IAM.Register(a.Registry)
 	(&sts.Service{Store: a.Store, IDs: a.IDs, Keys: a.Keys, IAM: a.IAM}).Register(a.Registry)
+	(&organizations.Service{Store: a.Store, IDs: a.IDs, Registry: a.Registry}).Register(a.Registry)
 
 	a.Authn = authn.New(ctx, &authn.Authenticator{
 		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
@@ -92,11 +99,57 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	if cfg.Auth == config.AuthOff {
 		a.Server.Reset = a.Reset
 	}
+	if err := a.openSignin(log); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	if a.Bootstrap, err = a.bootstrap(ctx); err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: bootstrap: %w", err)
 	}
 	return a, nil
+}
+
+// openSignin builds the console sign-in API and its mail sender and mounts
+// it at /signin/.
+func (a *App) openSignin(log *slog.Logger) error {
+	cfg := a.Config
+	sender, err := mail.New(mail.Config{
+		Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+		OutboxDir: filepath.Join(cfg.DataDir, "outbox"),
+	}, log, a.Now)
+	if err != nil {
+		return fmt.Errorf("app: mail: %w", err)
+	}
+	a.Signin, err = signin.New(&signin.Service{
+		Store: a.Store, IAM: a.IAM, Registry: a.Registry, Authz: a.Authz, Mail: sender,
+		Log: log, Now: a.Now, IDs: a.IDs, PublicURL: publicURL(cfg),
+	})
+	if err != nil {
+		return fmt.Errorf("app: signin: %w", err)
+	}
+	if a.Server.Extra == nil {
+		a.Server.Extra = map[string]http.Handler{}
+	}
+	a.Server.Extra["/signin/"] = a.Signin
+	return nil
+}
+
+// publicURL is the base of links in mail: --public-url, else the listen
+// address (a wildcard host becomes localhost). Never the request's Host
+// header, which whoever asks for a recovery mail controls.
+func publicURL(cfg config.Config) string {
+	if cfg.PublicURL != "" {
+		return cfg.PublicURL
+	}
+	host, port, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return "http://" + cfg.Listen
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // keyFile is where the at-rest encryption key lives. Several nodes sharing

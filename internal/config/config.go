@@ -29,6 +29,16 @@ type Config struct {
 	LogLevel         string
 	LogFormat        string
 	ShutdownTimeout  time.Duration
+
+	// Mail (root password recovery links). With no SMTPAddr, messages are
+	// written to <data-dir>/outbox instead.
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUsername string
+	SMTPPassword string
+	// PublicURL is the externally reachable base URL of this server, put
+	// into links in mail; empty means http://<listen address>.
+	PublicURL string
 }
 
 // Default returns the defaults: iamd listens on 127.0.0.1:7900 and keeps its
@@ -60,6 +70,11 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	str(&c.PostgresDSN, "postgres-dsn", "PostgreSQL DSN; when set, state is kept there instead of SQLite")
 	str(&c.LogLevel, "log-level", "debug | info | warn | error")
 	str(&c.LogFormat, "log-format", "text | json")
+	str(&c.SMTPAddr, "smtp-addr", "SMTP relay host:port for outgoing mail (STARTTLS when offered); empty writes mail to <data-dir>/outbox")
+	str(&c.SMTPFrom, "smtp-from", "sender address of outgoing mail")
+	str(&c.SMTPUsername, "smtp-username", "SMTP AUTH user name (PLAIN, over TLS or to localhost only)")
+	str(&c.SMTPPassword, "smtp-password", "SMTP AUTH password (prefer the environment variable: flags show in process lists)")
+	str(&c.PublicURL, "public-url", "externally reachable base URL (https://iamd.example.com) used in links sent by mail")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("shutdown-timeout", c.ShutdownTimeout), "how long to drain requests on shutdown (env IAMD_SHUTDOWN_TIMEOUT)")
 }
 
