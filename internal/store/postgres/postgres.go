@@ -114,7 +114,13 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		channel += "_" + o.schema
 	}
 	pool := newConnPool(cfg, size)
-	if err := pool.with(ctx, func(q querier) error { return migrate(ctx, q.(*pgx.Conn), o.schema) }); err != nil {
+	conn, err := pool.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	err = migrate(ctx, conn, o.schema)
+	pool.release(conn)
+	if err != nil {
 		pool.close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
@@ -128,7 +134,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	// LISTEN before returning, so no change committed after Open returns
 	// can be missed.
-	conn, err := s.connectListener(ctx)
+	lconn, err := s.connectListener(ctx)
 	if err != nil {
 		s.notify.close()
 		pool.close()
@@ -136,7 +142,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	}
 	lctx, cancel := context.WithCancel(context.Background())
 	s.stopListen = cancel
-	go s.listen(lctx, conn)
+	go s.listen(lctx, lconn)
 	return s, nil
 }
 
