@@ -153,8 +153,13 @@ func Evaluate(in *Input, d *Decision) {
 		return
 	}
 
-	// 3. Root in its own account: nothing else limits it.
+	// 3. Root in its own account: no IAM policy limits it. A root session
+	// (sts:AssumeRoot) is still capped by its task policy, a session policy.
 	if in.Root && !in.CrossAccount {
+		if in.Session != nil && !sAllow {
+			d.refuse(StageSession)
+			return
+		}
 		d.Allowed = true
 		return
 	}
