@@ -25,6 +25,7 @@ import (
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/service"
 	"github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/service/organizations"
 	"github.com/iamd/iamd/internal/service/sts"
 	"github.com/iamd/iamd/internal/signin"
 	"github.com/iamd/iamd/internal/store"
@@ -85,6 +86,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.IAM = &iam.Service{Store: a.Store, Keys: a.Keys, IDs: a.IDs, Log: log}
 	a.IAM.Register(a.Registry)
 	(&sts.Service{Store: a.Store, IDs: a.IDs, Keys: a.Keys, IAM: a.IAM}).Register(a.Registry)
+	(&organizations.Service{Store: a.Store, IDs: a.IDs, Registry: a.Registry}).Register(a.Registry)
 
 	a.Authn = authn.New(ctx, &authn.Authenticator{
 		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
