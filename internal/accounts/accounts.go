@@ -40,6 +40,19 @@ type Account struct {
 	RootPassword         string    `json:"rootPassword,omitempty"`
 	RootPasswordLastUsed time.Time `json:"rootPasswordLastUsed,omitzero"`
 	RootPasswordChanged  time.Time `json:"rootPasswordChanged,omitzero"`
+
+	// RootLoginProfile is when a root login profile was created through
+	// IAM CreateLoginProfile (a centralized-root-access session): the root
+	// user may then recover a password by email. Zero with an empty
+	// RootPassword means root cannot sign in with a password at all.
+	RootLoginProfile time.Time `json:"rootLoginProfile,omitzero"`
+	// BillingAccess is the root-only setting "IAM user and role access to
+	// Billing information": until it is on, billing actions are denied to
+	// every principal but root, whatever their policies.
+	BillingAccess bool `json:"billingAccess,omitempty"`
+	// Closed is when the account was closed (Status Suspended); the
+	// post-closure period in which it may be reopened runs from here.
+	Closed time.Time `json:"closed,omitzero"`
 }
 
 // Get reads an account.
@@ -159,4 +172,29 @@ func Delete(ctx context.Context, tx store.Tx, id string) error {
 		return err
 	}
 	return tx.DeleteAccount(ctx, id)
+}
+
+// ChangeEmail moves a's root sign-in email to email inside tx: the email
+// index entry is replaced and the account record updated in the same
+// transaction, so no instant sees both or neither address. EntityAlreadyExists
+// when another account uses email.
+func ChangeEmail(ctx context.Context, tx store.Tx, a *Account, email string) error {
+	if err := ValidEmail(email); err != nil {
+		return err
+	}
+	oldKey, newKey := strings.ToLower(a.Email), strings.ToLower(email)
+	if oldKey != newKey {
+		err := tx.Insert(ctx, store.Record{Account: store.GlobalAccount, Kind: kindEmail, Key: newKey, Ref: a.ID})
+		if errors.Is(err, store.ErrConflict) {
+			return apierr.Exists("Account", email)
+		}
+		if err != nil {
+			return fmt.Errorf("accounts: index %s: %w", email, err)
+		}
+		if err := tx.Delete(ctx, store.GlobalAccount, kindEmail, oldKey); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("accounts: unindex %s: %w", a.Email, err)
+		}
+	}
+	a.Email = email
+	return Update(ctx, tx, a)
 }

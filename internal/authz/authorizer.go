@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iamd/iamd/internal/accountctl"
 	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/awsproto"
 	"github.com/iamd/iamd/internal/config"
@@ -31,6 +32,11 @@ type Authorizer struct {
 	Log     *slog.Logger
 	Catalog *Catalog
 	MFA     MFAVerifier
+	// RequireRootMFA is --require-root-mfa (accountctl.Gate).
+	RequireRootMFA bool
+	// Gate applies the account-level rules (closed account, IAM access to
+	// billing, required root MFA) before any policy; NewAuthorizer makes it.
+	Gate *accountctl.Gate
 
 	mu       sync.RWMutex
 	accounts map[string]*accountCache
@@ -57,6 +63,9 @@ func NewAuthorizer(a *Authorizer) *Authorizer {
 		a.Catalog = DefaultCatalog()
 	}
 	a.accounts = map[string]*accountCache{}
+	if a.Gate == nil {
+		a.Gate = accountctl.NewGate(a.Store, a.IAM, a.RequireRootMFA)
+	}
 	a.Store.Changes(func(account string) {
 		a.mu.Lock()
 		delete(a.accounts, account)
@@ -106,6 +115,12 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 	if err != nil {
 		return err
 	}
+	// Account-level rules come before any policy: no policy grants what a
+	// closed account, unactivated billing access or missing root MFA
+	// refuses.
+	if err := a.gate(ctx, c, reqs); err != nil {
+		return err
+	}
 	trust, err := a.trustPolicy(ctx, c, in)
 	if err != nil {
 		return err
@@ -144,6 +159,11 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 			in.ResourceGrantsPrincipalDirectly = trust.grantsDirectly(&in.Request)
 		}
 		Evaluate(&in, &d)
+		if d.Allowed && in.Root && in.Session != nil && !d.Session.Allowed {
+			// A root session from sts:AssumeRoot is capped by its task
+			// policy: the chain lets root through, the session must allow.
+			d.Allowed, d.Stage = false, StageSession
+		}
 		if d.Allowed {
 			continue
 		}
@@ -170,6 +190,23 @@ func setResourceTags(ctx *policy.Context, tags []iam.Tag) {
 		ctx.Set("aws:ResourceTag/"+t.Key, t.Value)
 		ctx.Set("iam:ResourceTag/"+t.Key, t.Value)
 	}
+}
+
+// gate applies accountctl's account-level rules to the call's actions.
+func (a *Authorizer) gate(ctx context.Context, c *service.Call, reqs []authReq) error {
+	actions := make([]string, len(reqs))
+	for i, r := range reqs {
+		actions[i] = r.action
+	}
+	d, err := a.Gate.Check(ctx, c.Principal, c.Account, actions, c.Now)
+	if err != nil || d == nil {
+		return err
+	}
+	if a.Mode == config.AuthSoft {
+		a.Log.WarnContext(ctx, "would deny (auth soft)", "request_id", c.RequestID, "principal", c.Principal.ARN, "reason", d.Message)
+		return nil
+	}
+	return accessDenied(c.Service, d.Message)
 }
 
 // accessDenied is AWS's refusal, coded as each protocol codes it.

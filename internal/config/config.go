@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	LogLevel         string
 	LogFormat        string
 	ShutdownTimeout  time.Duration
+	// RequireRootMFA: every root user without an MFA device may only call
+	// what enrolling one needs (see docs/root-user.md).
+	RequireRootMFA bool
 
 	// Mail (root password recovery links). With no SMTPAddr, messages are
 	// written to <data-dir>/outbox instead.
@@ -75,6 +79,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	str(&c.SMTPUsername, "smtp-username", "SMTP AUTH user name (PLAIN, over TLS or to localhost only)")
 	str(&c.SMTPPassword, "smtp-password", "SMTP AUTH password (prefer the environment variable: flags show in process lists)")
 	str(&c.PublicURL, "public-url", "externally reachable base URL (https://iamd.example.com) used in links sent by mail")
+	fs.BoolVar(&c.RequireRootMFA, "require-root-mfa", envBool("require-root-mfa", c.RequireRootMFA), "root users without an MFA device may only enrol one (env IAMD_REQUIRE_ROOT_MFA)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("shutdown-timeout", c.ShutdownTimeout), "how long to drain requests on shutdown (env IAMD_SHUTDOWN_TIMEOUT)")
 }
 
@@ -109,6 +114,15 @@ func envDuration(flagName string, def time.Duration) time.Duration {
 	if v, ok := os.LookupEnv(envName(flagName)); ok {
 		if d, err := time.ParseDuration(v); err == nil {
 			return d
+		}
+	}
+	return def
+}
+
+func envBool(flagName string, def bool) bool {
+	if v, ok := os.LookupEnv(envName(flagName)); ok {
+		if b, err := strconv.ParseBool(v); err == nil {
+			return b
 		}
 	}
 	return def

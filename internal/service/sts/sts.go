@@ -32,6 +32,7 @@ func (s *Service) Register(r service.Registry) {
 	r.Add("sts", "GetFederationToken", s.getFederationToken)
 	r.Add("sts", "GetAccessKeyInfo", s.getAccessKeyInfo)
 	r.Add("sts", "DecodeAuthorizationMessage", s.decodeAuthorizationMessage)
+	r.Add("sts", "AssumeRoot", s.assumeRoot)
 	r.Add("sts", "AssumeRoleWithWebIdentity", s.webIdentityHandler())
 	r.Add("sts", "AssumeRoleWithSAML", s.assumeRoleWithSAML)
 }
