@@ -373,7 +373,10 @@ func (rd reader) List(ctx context.Context, q store.ListQuery) ([]store.Record, e
 	}
 	query := `SELECT ` + columns + ` FROM records WHERE ` + f.where.String() + ` ORDER BY key`
 	if q.Limit > 0 {
-		query += ` LIMIT ` + strconv.Itoa(q.Limit)
+		// A parameter, not a literal, so the statement cache does not grow
+		// with every page size.
+		f.args = append(f.args, q.Limit)
+		query += ` LIMIT $` + strconv.Itoa(len(f.args))
 	}
 	var out []store.Record
 	if q.Limit > 0 {
