@@ -383,4 +383,3 @@ func TestSigninRecoveryBySMTP(t *testing.T) {
 		t.Fatalf("old password after reset: %d", st)
 	}
 }
-
