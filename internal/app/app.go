@@ -24,6 +24,7 @@ import (
 	"github.com/iamd/iamd/internal/mail"
 	"github.com/iamd/iamd/internal/secrets"
 	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/service/account"
 	"github.com/iamd/iamd/internal/service/iam"
 	"github.com/iamd/iamd/internal/service/organizations"
 	"github.com/iamd/iamd/internal/service/sts"
@@ -91,7 +92,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Authn = authn.New(ctx, &authn.Authenticator{
 		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
 	})
-	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, MFA: a.IAM, Mode: cfg.Auth, Log: log})
+	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, MFA: a.IAM, Mode: cfg.Auth, Log: log, RequireRootMFA: cfg.RequireRootMFA})
 	a.Authz.Register(a.Registry) // the policy simulator runs the enforcing chain
 	a.Server = &httpapi.Server{
 		Registry: a.Registry, Authn: a.Authn, Authz: a.Authz, Log: log, Now: a.Now, IDs: a.IDs,
@@ -103,6 +104,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		a.Store.Close()
 		return nil, err
 	}
+	(&account.Service{Store: a.Store, Authn: a.Authn, Mail: a.Signin.Mail, Log: log, Now: a.Now}).Register(a.Registry, a.Server)
 	if a.Bootstrap, err = a.bootstrap(ctx); err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: bootstrap: %w", err)
