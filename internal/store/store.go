@@ -93,6 +93,9 @@ type Store interface {
 	// the transaction is rolled back and that error returned unchanged. After a
 	// successful commit every account whose records were written is reported
 	// to the Changes subscribers (in every process sharing the database).
+	// Drivers retry serialization failures by running fn again, so fn must
+	// have no effects outside tx. Update keeps Created and sets Updated to
+	// now when zero; timestamps come back in UTC with microsecond precision.
 	WithTx(ctx context.Context, fn func(tx Tx) error) error
 	// Changes registers fn to be called (asynchronously, possibly batched)
 	// with the account id of every committed change, including changes made

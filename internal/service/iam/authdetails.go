@@ -48,7 +48,7 @@ func (s *Service) getAccountAuthorizationDetails(ctx context.Context, c *service
 				if len(out) == n {
 					break
 				}
-				if inUse[key(p.Name)] || bcounts[p.arn(c.Partition)] > 0 {
+				if inUse[key(p.Name)] || bcounts.n(p.arn(c.Partition)) > 0 {
 					out = append(out, polItem{key: key(p.Name), v: p})
 				}
 			}
@@ -239,12 +239,12 @@ func (s *Service) roleProfiles(ctx context.Context, c *service.Call, roleKey str
 }
 
 // policyDetail renders a ManagedPolicyDetail with every version.
-func (s *Service) policyDetail(ctx context.Context, c *service.Call, p *resolvedPolicy, bcounts map[string]int) (map[string]any, error) {
+func (s *Service) policyDetail(ctx context.Context, c *service.Call, p *resolvedPolicy, bcounts *boundaryUses) (map[string]any, error) {
 	n, err := attachmentCount(ctx, s.Store, c.Account, p.arn)
 	if err != nil {
 		return nil, err
 	}
-	m := p.out(c.Partition, policyUsage{attachments: n, boundaries: bcounts[p.arn]}, true)
+	m := p.out(c.Partition, policyUsage{attachments: n, boundaries: bcounts.n(p.arn)}, true)
 	delete(m, "Tags") // ManagedPolicyDetail has no tags
 	var versions []any
 	if p.aws != nil {

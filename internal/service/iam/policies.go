@@ -337,11 +337,9 @@ func (s *Service) usageOf(ctx context.Context, r store.Reader, account, policyAR
 	if err != nil {
 		return policyUsage{}, err
 	}
-	b, err := boundaryCounts(ctx, r, account)
-	if err != nil {
-		return policyUsage{}, err
-	}
-	return policyUsage{attachments: n, boundaries: b[policyARN]}, nil
+	b, _ := boundaryCounts(ctx, r, account)
+	bn := b.n(policyARN)
+	return policyUsage{attachments: n, boundaries: bn}, b.err
 }
 
 // boundaryView is the part of a stored user or role that names its
@@ -353,24 +351,49 @@ type boundaryView struct {
 	Boundary string `json:"boundary"`
 }
 
-// boundaryCounts counts, per policy ARN, the users and roles whose
-// permissions boundary it is. Users and roles do not index their boundary,
-// so this reads them in chunks; it is the one non-indexed count here.
-func boundaryCounts(ctx context.Context, r store.Reader, account string) (map[string]int, error) {
-	out := map[string]int{}
-	err := eachBoundary(ctx, r, account, func(_ string, _ store.Record, b *boundaryView) error {
-		out[b.Boundary]++
-		return nil
-	})
-	return out, err
+// boundaryUses counts, per policy ARN, the users and roles whose
+// permissions boundary it is: user and role records carry their boundary
+// ARN in Ref, so each count is one indexed query, made once per ARN.
+type boundaryUses struct {
+	ctx     context.Context
+	r       store.Reader
+	account string
+	counts  map[string]int
+	err     error
 }
 
-// eachBoundary calls fn for every user and role that has a boundary.
-func eachBoundary(ctx context.Context, r store.Reader, account string, fn func(kind string, rec store.Record, b *boundaryView) error) error {
+func boundaryCounts(ctx context.Context, r store.Reader, account string) (*boundaryUses, error) {
+	return &boundaryUses{ctx: ctx, r: r, account: account, counts: map[string]int{}}, nil
+}
+
+// n returns the boundary uses of policyARN; the first store error is kept
+// in b.err for the caller to check.
+func (b *boundaryUses) n(policyARN string) int {
+	if n, ok := b.counts[policyARN]; ok || b.err != nil {
+		return n
+	}
+	total := 0
 	for _, kind := range []string{kindUser, kindRole} {
+		ref := policyARN
+		n, err := b.r.Count(b.ctx, store.ListQuery{Account: b.account, Kind: kind, Ref: &ref})
+		if err != nil {
+			b.err = err
+			return 0
+		}
+		total += n
+	}
+	b.counts[policyARN] = total
+	return total
+}
+
+// eachBoundary calls fn, in key order, for every user and role whose
+// permissions boundary is policyARN.
+func eachBoundary(ctx context.Context, r store.Reader, account, policyARN string, fn func(kind string, rec store.Record, b *boundaryView) error) error {
+	for _, kind := range []string{kindRole, kindUser} { // key order of "role:", "user:"
 		after := ""
 		for {
-			recs, err := r.List(ctx, store.ListQuery{Account: account, Kind: kind, After: after, Limit: 500})
+			ref := policyARN
+			recs, err := r.List(ctx, store.ListQuery{Account: account, Kind: kind, Ref: &ref, After: after, Limit: 500})
 			if err != nil {
 				return err
 			}
@@ -379,10 +402,8 @@ func eachBoundary(ctx context.Context, r store.Reader, account string, fn func(k
 				if err != nil {
 					return err
 				}
-				if b.Boundary != "" {
-					if err := fn(kind, rec, b); err != nil {
-						return err
-					}
+				if err := fn(kind, rec, b); err != nil {
+					return err
 				}
 			}
 			if len(recs) < 500 {
@@ -436,7 +457,7 @@ func (s *Service) listPolicies(ctx context.Context, c *service.Call, in map[stri
 				if !strings.HasPrefix(p.Path, prefix) {
 					continue
 				}
-				if !inUse(awsUsed[key(p.Name)], bcounts[p.arn(c.Partition)] > 0) {
+				if !inUse(awsUsed[key(p.Name)], bcounts.n(p.arn(c.Partition)) > 0) {
 					continue
 				}
 				out = append(out, polItem{key: key(p.Name), v: p})
@@ -454,7 +475,7 @@ func (s *Service) listPolicies(ctx context.Context, c *service.Call, in map[stri
 		case onlyAttached:
 			keep = func(r store.Record) (bool, error) {
 				mp, err := decode[ManagedPolicy](r)
-				return err == nil && inUse(r.Parent == polAttachedFlag, bcounts[mp.ARN] > 0), err
+				return err == nil && inUse(r.Parent == polAttachedFlag, bcounts.n(mp.ARN) > 0), err
 			}
 		}
 		sources = append(sources, storeSource(ctx, s.Store, q, keep))
@@ -476,7 +497,7 @@ func (s *Service) listPolicies(ctx context.Context, c *service.Call, in map[stri
 			}
 			p = &resolvedPolicy{arn: mp.ARN, local: mp, rec: v}
 		}
-		u := policyUsage{boundaries: bcounts[p.arn]}
+		u := policyUsage{boundaries: bcounts.n(p.arn)}
 		if p.local != nil || awsUsed[key(p.name())] {
 			if u.attachments, err = attachmentCount(ctx, s.Store, c.Account, p.arn); err != nil {
 				return nil, err
@@ -928,7 +949,7 @@ func (s *Service) listEntitiesForPolicy(ctx context.Context, c *service.Call, in
 		sources = append(sources, func(after string, n int) ([]polItem, error) {
 			// Boundary users and roles, keyed "user:bob", "role:app".
 			var out []polItem
-			err := eachBoundary(ctx, s.Store, c.Account, func(kind string, rec store.Record, b *boundaryView) error {
+			err := eachBoundary(ctx, s.Store, c.Account, p.arn, func(kind string, rec store.Record, b *boundaryView) error {
 				k := polOwner(kind, rec.Key)
 				if b.Boundary != p.arn || !wantKind(kind) || k <= after || !strings.HasPrefix(b.Path, prefix) {
 					return nil

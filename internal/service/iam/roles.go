@@ -191,7 +191,7 @@ func insertRole(ctx context.Context, tx store.Tx, c *service.Call, role *Role) e
 	if n >= maxRoles {
 		return apierr.Limit("Cannot exceed quota for RolesPerAccount: %d", maxRoles)
 	}
-	return tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindRole, Key: key(role.Name), ID: role.ID, Path: role.Path, Data: encode(role), Created: role.Created})
+	return tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindRole, Key: key(role.Name), ID: role.ID, Path: role.Path, Ref: role.Boundary, Data: encode(role), Created: role.Created})
 }
 
 func (s *Service) createRole(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -271,7 +271,7 @@ func (s *Service) updateRoleDoc(ctx context.Context, c *service.Call, name strin
 		if err := fn(tx, role); err != nil {
 			return err
 		}
-		rec.Data, rec.Updated = encode(role), now(c)
+		rec.Data, rec.Ref, rec.Updated = encode(role), role.Boundary, now(c)
 		out = role
 		return tx.Update(ctx, rec)
 	})

@@ -13,7 +13,8 @@ import (
 	"github.com/iamd/iamd/internal/store"
 )
 
-// User is the stored IAM user.
+// User is the stored IAM user. Its record's Ref is its permissions boundary
+// ARN, so boundary uses are counted and listed on an index.
 type User struct {
 	Name             string    `json:"name"`
 	ID               string    `json:"id"`
@@ -93,7 +94,7 @@ func (s *Service) createUser(ctx context.Context, c *service.Call, in map[string
 		if n >= maxUsers {
 			return apierr.Limit("Cannot exceed quota for UsersPerAccount: %d.", maxUsers)
 		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindUser, Key: key(name), ID: u.ID, Path: path, Data: encode(u), Created: u.Created})
+		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindUser, Key: key(name), ID: u.ID, Path: path, Ref: u.Boundary, Data: encode(u), Created: u.Created})
 		if errors.Is(err, store.ErrConflict) {
 			return apierr.Exists("User", name)
 		}
@@ -166,7 +167,7 @@ func (s *Service) updateUser(ctx context.Context, c *service.Call, in map[string
 		}
 		u.ARN = iamARN(c, "user", u.Path, u.Name)
 		if key(u.Name) == oldKey {
-			rec.Path, rec.Data = u.Path, encode(u)
+			rec.Path, rec.Ref, rec.Data = u.Path, u.Boundary, encode(u)
 			rec.Updated = now(c)
 			return tx.Update(ctx, rec)
 		}
@@ -175,7 +176,7 @@ func (s *Service) updateUser(ctx context.Context, c *service.Call, in map[string
 		if err := tx.Delete(ctx, c.Account, kindUser, oldKey); err != nil {
 			return err
 		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindUser, Key: key(u.Name), ID: u.ID, Path: u.Path, Data: encode(u), Created: u.Created})
+		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindUser, Key: key(u.Name), ID: u.ID, Path: u.Path, Ref: u.Boundary, Data: encode(u), Created: u.Created})
 		if errors.Is(err, store.ErrConflict) {
 			return apierr.Exists("User", u.Name)
 		}
@@ -316,7 +317,7 @@ func (s *Service) updateUserDoc(ctx context.Context, c *service.Call, name strin
 		if err := fn(tx, u); err != nil {
 			return err
 		}
-		rec.Data, rec.Updated = encode(u), now(c)
+		rec.Data, rec.Ref, rec.Updated = encode(u), u.Boundary, now(c)
 		return tx.Update(ctx, rec)
 	})
 }
