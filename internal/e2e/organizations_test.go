@@ -635,3 +635,57 @@ func TestOrganizationsPaginationAndQuotas(t *testing.T) {
 	_, err := org.ListAccounts(ctx, &organizations.ListAccountsInput{NextToken: aws.String("!!not-a-token!!")})
 	orgWant(t, err, "InvalidInputException", "INVALID_NEXT_TOKEN")
 }
+
+func TestOrganizationsEnableAllFeatures(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+	org := testenv.Organizations(env.AdminConfig())
+	o := orgMust(org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: types.OrganizationFeatureSetConsolidatedBilling})).Organization
+	if o.FeatureSet != types.OrganizationFeatureSetConsolidatedBilling {
+		t.Fatalf("organization %+v", o)
+	}
+	rootID := orgMust(org.ListRoots(ctx, &organizations.ListRootsInput{})).Roots[0].Id
+	_, err := org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: rootID, PolicyType: types.PolicyTypeServiceControlPolicy})
+	orgWant(t, err, "PolicyTypeNotAvailableForOrganizationException", "")
+	_, err = org.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("config.amazonaws.com")})
+	orgWant(t, err, "ConstraintViolationException", "ORGANIZATION_NOT_IN_ALL_FEATURES_MODE")
+
+	bee, beeCfg := orgAccountConfig(t, env, "bee@example.com", "bee")
+	beeOrg := testenv.Organizations(beeCfg)
+	inv := orgMust(org.InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{Target: &types.HandshakeParty{Id: aws.String(bee), Type: types.HandshakePartyTypeAccount}})).Handshake
+	orgMust(beeOrg.AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: inv.Id}))
+	orgMust(org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("made"), Email: aws.String("made@example.com")}))
+
+	parent := orgMust(org.EnableAllFeatures(ctx, &organizations.EnableAllFeaturesInput{})).Handshake
+	if parent.Action != types.ActionTypeEnableAllFeatures || parent.State != types.HandshakeStateOpen {
+		t.Fatalf("handshake %+v", parent)
+	}
+	_, err = org.EnableAllFeatures(ctx, &organizations.EnableAllFeaturesInput{})
+	orgWant(t, err, "HandshakeConstraintViolationException", "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION")
+	_, err = org.InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{Target: &types.HandshakeParty{Id: aws.String("x@example.com"), Type: types.HandshakePartyTypeEmail}})
+	orgWant(t, err, "HandshakeConstraintViolationException", "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES")
+
+	// Only invited accounts must approve; the management account finalizes.
+	_, err = org.AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: parent.Id})
+	orgWant(t, err, "InvalidHandshakeTransitionException", "")
+	approvals := orgMust(beeOrg.ListHandshakesForAccount(ctx, &organizations.ListHandshakesForAccountInput{
+		Filter: &types.HandshakeFilter{ActionType: types.ActionTypeApproveAllFeatures},
+	})).Handshakes
+	if len(approvals) != 1 {
+		t.Fatalf("approvals %+v", approvals)
+	}
+	byParent := orgMust(org.ListHandshakesForOrganization(ctx, &organizations.ListHandshakesForOrganizationInput{
+		Filter: &types.HandshakeFilter{ParentHandshakeId: parent.Id},
+	})).Handshakes
+	if len(byParent) != 1 || aws.ToString(byParent[0].Id) != aws.ToString(approvals[0].Id) {
+		t.Fatalf("children of %s: %+v", aws.ToString(parent.Id), byParent)
+	}
+	orgMust(beeOrg.AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: approvals[0].Id}))
+	orgMust(org.AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: parent.Id}))
+	if fs := orgMust(org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})).Organization.FeatureSet; fs != types.OrganizationFeatureSetAll {
+		t.Fatalf("feature set %s", fs)
+	}
+	_, err = org.EnableAllFeatures(ctx, &organizations.EnableAllFeaturesInput{})
+	orgWant(t, err, "HandshakeConstraintViolationException", "ORGANIZATION_ALREADY_HAS_ALL_FEATURES")
+	orgMust(org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: rootID, PolicyType: types.PolicyTypeServiceControlPolicy}))
+}
