@@ -132,6 +132,7 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 		}
 	}
 	pctx := a.requestContext(c, in, pp)
+	defer contextPool.Put(pctx) // nothing keeps it past this call
 	var session *policy.Set
 	if len(p.SessionPolicies) > 0 {
 		if session, err = compileSession(p.SessionPolicies); err != nil {
@@ -139,7 +140,8 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 		}
 	}
 	pol := &policy.Principal{Account: p.Account, ARN: p.PrincipalARN(), SessionARN: sessionARN(p)}
-	var d Decision
+	d := decisionPool.Get().(*Decision)
+	defer decisionPool.Put(d)
 	hadTags := false
 	for _, r := range reqs {
 		if hadTags || len(r.tags) > 0 {
@@ -158,7 +160,7 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 			in.Resource, in.CrossAccount = trust.set, trust.account != p.Account
 			in.ResourceGrantsPrincipalDirectly = trust.grantsDirectly(&in.Request)
 		}
-		Evaluate(&in, &d)
+		Evaluate(&in, d)
 		if d.Allowed && in.Root && in.Session != nil && !d.Session.Allowed {
 			// A root session from sts:AssumeRoot is capped by its task
 			// policy: the chain lets root through, the session must allow.
@@ -300,48 +302,58 @@ func (a *Authorizer) principalPolicies(ctx context.Context, p *principal.Princip
 	return pp, nil
 }
 
+// Request contexts and decisions are pooled: one of each per request, and
+// a Decision keeps its matched-statement slices for the next.
+var (
+	contextPool  = sync.Pool{New: func() any { return policy.NewContext(32) }}
+	decisionPool = sync.Pool{New: func() any { return new(Decision) }}
+)
+
 // requestContext builds the global and service condition keys of a call
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
 func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *principalPolicies) *policy.Context {
 	p := c.Principal
-	ctx := policy.NewContext(24)
-	ctx.Set("aws:PrincipalArn", p.PrincipalARN())
-	ctx.Set("aws:PrincipalAccount", p.Account)
-	ctx.Set("aws:PrincipalType", string(p.Type))
+	// Keys are written lower-case: the Context stores them so, and a
+	// lower-case key is stored without allocating. Contexts are pooled.
+	ctx := contextPool.Get().(*policy.Context)
+	ctx.Reset()
+	ctx.Set("aws:principalarn", p.PrincipalARN())
+	ctx.Set("aws:principalaccount", p.Account)
+	ctx.Set("aws:principaltype", string(p.Type))
 	ctx.Set("aws:userid", p.UserID)
 	if p.Type == principal.User {
 		ctx.Set("aws:username", p.Name)
 	}
-	ctx.Set("aws:PrincipalIsAWSService", "false")
-	ctx.Set("aws:ViaAWSService", "false")
-	ctx.Set("aws:CurrentTime", c.Now.UTC().Format(time.RFC3339))
-	ctx.Set("aws:EpochTime", strconv.FormatInt(c.Now.Unix(), 10))
-	ctx.Set("aws:SecureTransport", strconv.FormatBool(c.Secure))
-	ctx.Set("aws:RequestedRegion", c.Region)
+	ctx.Set("aws:principalisawsservice", "false")
+	ctx.Set("aws:viaawsservice", "false")
+	ctx.Set("aws:currenttime", c.Now.UTC().Format(time.RFC3339))
+	ctx.Set("aws:epochtime", strconv.FormatInt(c.Now.Unix(), 10))
+	ctx.Set("aws:securetransport", strconv.FormatBool(c.Secure))
+	ctx.Set("aws:requestedregion", c.Region)
 	if c.SourceIP.IsValid() {
-		ctx.Set("aws:SourceIp", c.SourceIP.String())
+		ctx.Set("aws:sourceip", c.SourceIP.String())
 	}
 	if c.UserAgent != "" {
-		ctx.Set("aws:UserAgent", c.UserAgent)
+		ctx.Set("aws:useragent", c.UserAgent)
 	}
 	if p.Temporary {
-		ctx.Set("aws:TokenIssueTime", p.TokenIssueTime.UTC().Format(time.RFC3339))
+		ctx.Set("aws:tokenissuetime", p.TokenIssueTime.UTC().Format(time.RFC3339))
 		mfa := !p.MFAAuthTime.IsZero()
-		ctx.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(mfa))
+		ctx.Set("aws:multifactorauthpresent", strconv.FormatBool(mfa))
 		if mfa {
-			ctx.Set("aws:MultiFactorAuthAge", strconv.FormatInt(int64(c.Now.Sub(p.MFAAuthTime).Seconds()), 10))
+			ctx.Set("aws:multifactorauthage", strconv.FormatInt(int64(c.Now.Sub(p.MFAAuthTime).Seconds()), 10))
 		}
 		if p.SourceIdentity != "" {
-			ctx.Set("aws:SourceIdentity", p.SourceIdentity)
+			ctx.Set("aws:sourceidentity", p.SourceIdentity)
 		}
 	}
 	if pp != nil {
 		for k, v := range pp.tags {
-			ctx.Set("aws:PrincipalTag/"+k, v)
+			ctx.Set("aws:principaltag/"+k, v)
 		}
 	}
 	for k, v := range p.SessionTags {
-		ctx.Set("aws:PrincipalTag/"+k, v) // session tags override the principal's own
+		ctx.Set("aws:principaltag/"+k, v) // session tags override the principal's own
 	}
 	if tags := awsproto.List(in, "Tags"); len(tags) > 0 {
 		keys := make([]string, 0, len(tags))
@@ -349,9 +361,9 @@ func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *prin
 			m, _ := t.(map[string]any)
 			k := awsproto.Str(m, "Key")
 			keys = append(keys, k)
-			ctx.Set("aws:RequestTag/"+k, awsproto.Str(m, "Value"))
+			ctx.Set("aws:requesttag/"+k, awsproto.Str(m, "Value"))
 		}
-		ctx.Set("aws:TagKeys", keys...)
+		ctx.Set("aws:tagkeys", keys...)
 	}
 	if keys := awsproto.List(in, "TagKeys"); len(keys) > 0 {
 		ks := make([]string, 0, len(keys))
@@ -359,28 +371,28 @@ func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *prin
 			s, _ := k.(string)
 			ks = append(ks, s)
 		}
-		ctx.Set("aws:TagKeys", ks...)
+		ctx.Set("aws:tagkeys", ks...)
 	}
 	if b := awsproto.Str(in, "PermissionsBoundary"); b != "" {
-		ctx.Set("iam:PermissionsBoundary", b)
+		ctx.Set("iam:permissionsboundary", b)
 	}
 	if c.Service == "iam" {
 		if pa := awsproto.Str(in, "PolicyArn"); pa != "" {
-			ctx.Set("iam:PolicyARN", pa)
+			ctx.Set("iam:policyarn", pa)
 		}
 		if sn := awsproto.Str(in, "AWSServiceName"); sn != "" {
-			ctx.Set("iam:AWSServiceName", sn)
+			ctx.Set("iam:awsservicename", sn)
 		}
 	}
 	if c.Service == "sts" {
 		if v := awsproto.Str(in, "ExternalId"); v != "" {
-			ctx.Set("sts:ExternalId", v)
+			ctx.Set("sts:externalid", v)
 		}
 		if v := awsproto.Str(in, "RoleSessionName"); v != "" {
-			ctx.Set("sts:RoleSessionName", v)
+			ctx.Set("sts:rolesessionname", v)
 		}
 		if v := awsproto.Str(in, "SourceIdentity"); v != "" {
-			ctx.Set("sts:SourceIdentity", v)
+			ctx.Set("sts:sourceidentity", v)
 		}
 	}
 	return ctx
