@@ -94,7 +94,9 @@ func acctWant(t *testing.T, what string, status int, code string, gotStatus int,
 	}
 }
 
-func adminCreds(env *testenv.Env) acctCreds { return acctCreds{key: env.AdminKey, secret: env.AdminSecret} }
+func adminCreds(env *testenv.Env) acctCreds {
+	return acctCreds{key: env.AdminKey, secret: env.AdminSecret}
+}
 
 func TestAccountManagementAPI(t *testing.T) {
 	env := testenv.Start(t)
