@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -32,6 +31,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/iamd/iamd/internal/store"
+	"github.com/iamd/iamd/internal/store/migration"
 )
 
 //go:embed migrations/*.sql
@@ -73,7 +73,7 @@ type Store struct {
 	pool    *connPool
 	schema  string // "" means the server's default search_path
 	channel string
-	notify  *notifier
+	notify  *store.Notifier
 
 	stopListen context.CancelFunc
 	listenDone chan struct{}
@@ -129,14 +129,14 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		pool:       pool,
 		schema:     o.schema,
 		channel:    channel,
-		notify:     newNotifier(),
+		notify:     store.NewNotifier(),
 		listenDone: make(chan struct{}),
 	}
 	// LISTEN before returning, so no change committed after Open returns
 	// can be missed.
 	lconn, err := s.connectListener(ctx)
 	if err != nil {
-		s.notify.close()
+		s.notify.Close()
 		pool.close()
 		return nil, fmt.Errorf("postgres: listen: %w", err)
 	}
@@ -150,7 +150,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 func (s *Store) Close() error {
 	s.stopListen()
 	<-s.listenDone
-	s.notify.close()
+	s.notify.Close()
 	s.pool.close()
 	return nil
 }
@@ -175,7 +175,7 @@ func (s *Store) Analyze(ctx context.Context) error {
 // database (and schema). After the listening connection is lost and
 // re-established, every account with records is reported, since changes in
 // between cannot be known.
-func (s *Store) Changes(fn func(account string)) { s.notify.subscribe(fn) }
+func (s *Store) Changes(fn func(account string)) { s.notify.Subscribe(fn) }
 
 // WithTx runs fn in a SERIALIZABLE transaction. On a serialization failure
 // or deadlock the whole transaction, fn included, is retried with jittered
@@ -270,7 +270,7 @@ func (s *Store) listen(ctx context.Context, conn *pgx.Conn) {
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err == nil {
-			s.notify.publish([]string{n.Payload})
+			s.notify.Publish([]string{n.Payload})
 			continue
 		}
 		if ctx.Err() != nil {
@@ -295,7 +295,7 @@ func (s *Store) listen(ctx context.Context, conn *pgx.Conn) {
 		// Whatever was committed while we were not listening is unknown:
 		// report every account so subscribers drop what they cached.
 		if accounts, err := s.accounts(ctx); err == nil {
-			s.notify.publish(accounts)
+			s.notify.Publish(accounts)
 		}
 	}
 }
@@ -617,38 +617,9 @@ func (t *tx) bulk(ctx context.Context, account, query string, args ...any) (int6
 	return tag.RowsAffected(), nil
 }
 
-// migration is one embedded schema change, applied at most once.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", e.Name())
-		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations.
+func loadMigrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFS, "migrations")
 }
 
 // migrationLockKey is the advisory lock serializing migrations of one schema
@@ -702,26 +673,17 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
 	for _, v := range versions {
 		applied[int(v)] = true
 	}
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.version] = true
+	pending, err := migration.Pending(ms, applied)
+	if err != nil {
+		return err
 	}
-	for v := range applied {
-		if !known[v] {
-			// Refuse to run an older binary against a newer schema.
-			return fmt.Errorf("database has migration %d, unknown to this version of iamd", v)
-		}
-	}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
+	for _, m := range pending {
 		// Simple protocol: a migration file may hold several statements.
-		if _, err := ptx.Exec(ctx, m.sql, pgx.QueryExecModeSimpleProtocol); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := ptx.Exec(ctx, m.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		if _, err := ptx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := ptx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return ptx.Commit(ctx)

@@ -19,10 +19,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +30,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/iamd/iamd/internal/store"
+	"github.com/iamd/iamd/internal/store/migration"
 )
 
 //go:embed migrations/*.sql
@@ -61,7 +60,7 @@ type Store struct {
 	wstmts *stmts  // statements prepared on the writer
 	w      *sql.DB // exactly one connection: the writer
 	r      *sql.DB // read-only pool
-	notify *notifier
+	notify *store.Notifier
 
 	origin   string        // identifies this Store's rows in the change log
 	commits  atomic.Uint64 // write commits, to schedule pruning
@@ -120,7 +119,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	s := &Store{reader: reader{c: newStmts(r)}, wstmts: ws, w: w, r: r, notify: newNotifier(), pollDone: make(chan struct{})}
+	s := &Store{reader: reader{c: newStmts(r)}, wstmts: ws, w: w, r: r, notify: store.NewNotifier(), pollDone: make(chan struct{})}
 	var id [12]byte
 	_, _ = crand.Read(id[:]) // never fails (crypto/rand)
 	s.origin = hex.EncodeToString(id[:])
@@ -143,7 +142,7 @@ func (s *Store) Close() error {
 		s.stopPoll()
 		<-s.pollDone
 	}
-	s.notify.close()
+	s.notify.Close()
 	return errors.Join(s.c.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
 }
 
@@ -161,7 +160,7 @@ func (s *Store) Analyze(ctx context.Context) error {
 // commits, within about pollInterval for commits by other processes (or
 // other Stores) on the same file. A Store that falls more than
 // changeRetention behind reports every account.
-func (s *Store) Changes(fn func(account string)) { s.notify.subscribe(fn) }
+func (s *Store) Changes(fn func(account string)) { s.notify.Subscribe(fn) }
 
 // poll delivers changes other Stores logged, until ctx is canceled.
 func (s *Store) poll(ctx context.Context, last int64) {
@@ -179,7 +178,7 @@ func (s *Store) poll(ctx context.Context, last int64) {
 			continue // transient (busy, closing); the next tick retries
 		}
 		last = next
-		s.notify.publish(accounts)
+		s.notify.Publish(accounts)
 	}
 }
 
@@ -252,7 +251,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		accounts, err := s.runTx(ctx, fn)
 		if err == nil {
-			s.notify.publish(accounts)
+			s.notify.Publish(accounts)
 			return nil
 		}
 		if !isBusy(err) || attempt == maxTxAttempts {
@@ -715,38 +714,9 @@ func (t *tx) bulk(ctx context.Context, account, query string, args ...any) (int6
 	return n, nil
 }
 
-// migration is one embedded schema change, applied at most once.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", e.Name())
-		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
+// loadMigrations reads the embedded migrations.
+func loadMigrations() ([]migration.Migration, error) {
+	return migration.Load(migrationFS, "migrations")
 }
 
 // migrate applies pending migrations in one IMMEDIATE transaction, so two
@@ -784,26 +754,17 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.version] = true
+	pending, err := migration.Pending(ms, applied)
+	if err != nil {
+		return err
 	}
-	for v := range applied {
-		if !known[v] {
-			// Refuse to run an older binary against a newer schema.
-			return fmt.Errorf("database has migration %d, unknown to this version of iamd", v)
-		}
-	}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+	for _, m := range pending {
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, time.Now().Unix()); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			m.Version, m.Name, time.Now().Unix()); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return tx.Commit()

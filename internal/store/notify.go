@@ -1,15 +1,16 @@
-package postgres
+package store
 
 import (
 	"slices"
 	"sync"
 )
 
-// notifier delivers committed-change notifications to subscribers on its own
+// Notifier delivers committed-change notifications to subscribers on its own
 // goroutine, so a slow subscriber never delays a commit and no subscriber runs
-// while the writer is held. Accounts pending delivery are coalesced: a burst
-// of commits to one account is reported once.
-type notifier struct {
+// while a driver's writer is held. Accounts pending delivery are coalesced: a
+// burst of commits to one account is reported once. Both drivers use it to
+// implement Store.Changes.
+type Notifier struct {
 	mu      sync.Mutex
 	subs    []func(account string)
 	pending map[string]struct{}
@@ -20,8 +21,9 @@ type notifier struct {
 	wg   sync.WaitGroup
 }
 
-func newNotifier() *notifier {
-	n := &notifier{
+// NewNotifier starts a Notifier's delivery goroutine; Close stops it.
+func NewNotifier() *Notifier {
+	n := &Notifier{
 		pending: make(map[string]struct{}),
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
@@ -30,14 +32,15 @@ func newNotifier() *notifier {
 	return n
 }
 
-func (n *notifier) subscribe(fn func(account string)) {
+// Subscribe registers fn for every account published from now on.
+func (n *Notifier) Subscribe(fn func(account string)) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.subs = append(n.subs, fn)
 }
 
-// publish queues accounts for delivery and returns immediately.
-func (n *notifier) publish(accounts []string) {
+// Publish queues accounts for delivery and returns immediately.
+func (n *Notifier) Publish(accounts []string) {
 	if len(accounts) == 0 {
 		return
 	}
@@ -56,7 +59,7 @@ func (n *notifier) publish(accounts []string) {
 	}
 }
 
-func (n *notifier) run() {
+func (n *Notifier) run() {
 	for {
 		select {
 		case <-n.done:
@@ -80,9 +83,10 @@ func (n *notifier) run() {
 	}
 }
 
-// close stops delivery; notifications still pending are dropped, since the
-// store they describe is going away.
-func (n *notifier) close() {
+// Close stops delivery and waits for a delivery in progress to finish;
+// notifications still pending are dropped, since the store they describe is
+// going away. Closing twice is harmless.
+func (n *Notifier) Close() {
 	n.mu.Lock()
 	if n.closed {
 		n.mu.Unlock()
