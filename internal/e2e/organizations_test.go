@@ -461,6 +461,7 @@ func TestOrganizationsHandshakesAndDelegation(t *testing.T) {
 
 	h := orgMust(org.InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{
 		Target: &types.HandshakeParty{Id: aws.String(bee), Type: types.HandshakePartyTypeAccount}, Notes: aws.String("join us"),
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("bees")}},
 	})).Handshake
 	hID := aws.ToString(h.Id)
 	if !regexp.MustCompile(`^h-[a-z0-9]{10}$`).MatchString(hID) || h.State != types.HandshakeStateOpen || h.Action != types.ActionTypeInviteAccountToOrganization ||
@@ -493,6 +494,10 @@ func TestOrganizationsHandshakesAndDelegation(t *testing.T) {
 	}
 	_, err = org.InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{Target: &types.HandshakeParty{Id: aws.String(bee), Type: types.HandshakePartyTypeAccount}})
 	orgWant(t, err, "HandshakeConstraintViolationException", "ALREADY_IN_AN_ORGANIZATION")
+	// The invitation's tags are the new member's.
+	if tags := orgMust(org.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(bee)})).Tags; len(tags) != 1 || aws.ToString(tags[0].Value) != "bees" {
+		t.Fatalf("bee's tags %+v", tags)
+	}
 
 	// Members may not manage the organization.
 	_, err = beeOrg.ListAccounts(ctx, &organizations.ListAccountsInput{})

@@ -346,6 +346,13 @@ func (s *Service) leaveOrganization(ctx context.Context, c *service.Call, _ map[
 	})
 }
 
+// closeWindow and closeQuota: "you can close only 10% of member accounts,
+// between 10 and 1000, within a rolling 30 day period" (CloseAccount API
+// reference).
+const closeWindow = 30 * 24 * time.Hour
+
+func closeQuota(members int) int { return max(10, min(1000, members/10)) }
+
 // closeAccount suspends a member account: AWS keeps it in the organization,
 // SUSPENDED, for the post-closure period
 // (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html).
@@ -359,7 +366,8 @@ func (s *Service) closeAccount(ctx context.Context, c *service.Call, in map[stri
 		if account == o.Mgmt {
 			return constraint("CANNOT_CLOSE_MANAGEMENT_ACCOUNT", "You can't close the management account with this operation.")
 		}
-		if _, _, err := getMember(ctx, tx, o, account); err != nil {
+		m, rec, err := getMember(ctx, tx, o, account)
+		if err != nil {
 			return err
 		}
 		a, err := accounts.Get(ctx, tx, account)
@@ -368,6 +376,24 @@ func (s *Service) closeAccount(ctx context.Context, c *service.Call, in map[stri
 		}
 		if a.Status == accounts.Suspended {
 			return errf("AccountAlreadyClosedException", "You tried to close an account that is already closed.")
+		}
+		members, err := listAll[member](ctx, tx, o.q(kindMember))
+		if err != nil {
+			return err
+		}
+		recent := 0
+		for _, x := range members {
+			if !x.Closed.IsZero() && c.Now.Sub(x.Closed) < closeWindow {
+				recent++
+			}
+		}
+		if recent >= closeQuota(len(members)) {
+			return constraint("CLOSE_ACCOUNT_QUOTA_EXCEEDED", "You have exceeded close account quota for the past 30-day period.")
+		}
+		m.Closed = now(c)
+		rec.Data = encode(m)
+		if err := tx.Update(ctx, rec); err != nil {
+			return fmt.Errorf("organizations: update member: %w", err)
 		}
 		a.Status = accounts.Suspended
 		return accounts.Update(ctx, tx, a)

@@ -296,7 +296,9 @@ func (s *Service) acceptHandshake(ctx context.Context, c *service.Call, in map[s
 			if n >= s.maxAccounts() {
 				return handshakeConstraint("ACCOUNT_NUMBER_LIMIT_EXCEEDED", "The organization has reached the maximum number of accounts.")
 			}
-			if err := s.addMember(ctx, tx, o, &member{ID: c.Account, Parent: o.RootID, Joined: "INVITED", JoinedAt: now(c)}); err != nil {
+			// The invitation's tags go on the account when it joins
+			// (https://docs.aws.amazon.com/organizations/latest/APIReference/API_InviteAccountToOrganization.html).
+			if err := s.addMember(ctx, tx, o, &member{ID: c.Account, Parent: o.RootID, Joined: "INVITED", JoinedAt: now(c), Tags: h.Tags}); err != nil {
 				return err
 			}
 		case actionEnableAll:

@@ -286,7 +286,7 @@ func (s *Service) enableAllFeatures(ctx context.Context, c *service.Call, _ map[
 	return map[string]any{"Handshake": out}, nil
 }
 
-// sortedIDs sorts items by id for stable pagination.
+// sortByID sorts items by id, the order every listing pages in.
 func sortByID[T any](items []T, id func(T) string) []T {
 	slices.SortFunc(items, func(a, b T) int { return strings.Compare(id(a), id(b)) })
 	return items

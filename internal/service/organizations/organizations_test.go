@@ -336,3 +336,11 @@ func TestPaths(t *testing.T) {
 		t.Fatalf("account ARN %s", got)
 	}
 }
+
+func TestCloseQuota(t *testing.T) {
+	for members, want := range map[int]int{1: 10, 99: 10, 100: 10, 250: 25, 10000: 1000, 20000: 1000} {
+		if got := closeQuota(members); got != want {
+			t.Errorf("closeQuota(%d) = %d, want %d", members, got, want)
+		}
+	}
+}

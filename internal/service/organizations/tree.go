@@ -36,6 +36,8 @@ type member struct {
 	Joined   string    `json:"joined"` // INVITED | CREATED
 	JoinedAt time.Time `json:"joinedAt"`
 	Tags     []Tag     `json:"tags,omitempty"`
+	// Closed is when CloseAccount closed it (for the closure quota).
+	Closed time.Time `json:"closed,omitzero"`
 }
 
 func (s *Service) treeHandlers(m map[string]service.Handler) {
