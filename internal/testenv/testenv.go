@@ -42,6 +42,16 @@ func WithPostgres(dsn string) Option { return func(c *config.Config) { c.Postgre
 // Start runs iamd for the test's lifetime. Set IAMD_TEST_LOG=1 to see its log.
 func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
+	return StartWith(t, nil, opts...)
+}
+
+// Hook adjusts the wired App before it serves its first request: swap its
+// clock (App.Server.Now), re-register a service with test doubles.
+type Hook func(*app.App)
+
+// StartWith is Start with hooks run on the App before the listener starts.
+func StartWith(t testing.TB, hooks []Hook, opts ...Option) *Env {
+	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
 	cfg.RootPassword = "correct-horse-battery-staple-1A!"
@@ -57,6 +67,9 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if err != nil {
 		cancel()
 		t.Fatalf("testenv: start iamd: %v", err)
+	}
+	for _, h := range hooks {
+		h(a)
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
