@@ -25,9 +25,14 @@ func levels(ctx context.Context, r store.Reader, o *organization, account, typ s
 	if err != nil {
 		return nil, time.Time{}, err
 	}
+	return levelsAt(ctx, r, o, append(ch, account), typ)
+}
+
+// levelsAt is levels for a known chain of targets, root first.
+func levelsAt(ctx context.Context, r store.Reader, o *organization, targets []string, typ string) ([][]*orgPolicy, time.Time, error) {
 	var latest time.Time
-	out := make([][]*orgPolicy, 0, len(ch)+1)
-	for _, t := range append(ch, account) {
+	out := make([][]*orgPolicy, 0, len(targets))
+	for _, t := range targets {
 		as, err := attachments(ctx, r, o, t, typ)
 		if err != nil {
 			return nil, time.Time{}, err

@@ -58,7 +58,7 @@ func (s *Service) Guardrails(ctx context.Context, r store.Reader, account string
 		if !slices.Contains(rt.PolicyTypes, typ) {
 			continue
 		}
-		lv, _, err := levels(ctx, r, o, account, typ)
+		lv, _, err := levelsAt(ctx, r, o, append(slices.Clip(ch), account), typ)
 		if err != nil {
 			return nil, err
 		}
