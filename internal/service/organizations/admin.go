@@ -231,7 +231,7 @@ func (s *Service) listDelegatedServices(ctx context.Context, c *service.Call, in
 // Tags: roots, OUs, accounts and customer policies are taggable.
 
 // withTags runs fn on the tags of resource id and stores the result.
-func withTags(ctx context.Context, tx store.Tx, o *organization, id string, fn func([]Tag) ([]Tag, error)) error {
+func withTags(ctx context.Context, tx store.Tx, o *organization, id string, fn func([]orgTag) ([]orgTag, error)) error {
 	var kind string
 	switch {
 	case id == o.RootID:
@@ -250,7 +250,7 @@ func withTags(ctx context.Context, tx store.Tx, o *organization, id string, fn f
 	if err != nil {
 		return fmt.Errorf("organizations: tagged resource %s: %w", id, err)
 	}
-	var tags *[]Tag
+	var tags *[]orgTag
 	var doc any
 	switch kind {
 	case kindRoot:
@@ -300,7 +300,7 @@ func (s *Service) tagResource(ctx context.Context, c *service.Call, in map[strin
 		if err != nil {
 			return err
 		}
-		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []Tag) ([]Tag, error) { return mergeTags(have, add) })
+		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []orgTag) ([]orgTag, error) { return mergeTags(have, add) })
 	})
 }
 
@@ -311,24 +311,24 @@ func (s *Service) untagResource(ctx context.Context, c *service.Call, in map[str
 		if err != nil {
 			return err
 		}
-		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []Tag) ([]Tag, error) {
+		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []orgTag) ([]orgTag, error) {
 			if out := dropTags(have, keys); out != nil {
 				return out, nil
 			}
-			return []Tag{}, nil // nil would mean "unchanged"
+			return []orgTag{}, nil // nil would mean "unchanged"
 
 		})
 	})
 }
 
 func (s *Service) listTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	var tags []Tag
+	var tags []orgTag
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
 		o, err := s.asReader(ctx, tx, c)
 		if err != nil {
 			return err
 		}
-		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []Tag) ([]Tag, error) {
+		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []orgTag) ([]orgTag, error) {
 			tags = slices.Clone(have)
 			return nil, nil
 		})
@@ -336,8 +336,8 @@ func (s *Service) listTags(ctx context.Context, c *service.Call, in map[string]a
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
-	items, next, err := paginate(tags, func(t Tag) string { return t.Key }, in)
+	slices.SortFunc(tags, func(a, b orgTag) int { return strings.Compare(a.Key, b.Key) })
+	items, next, err := paginate(tags, func(t orgTag) string { return t.Key }, in)
 	if err != nil {
 		return nil, err
 	}

@@ -48,7 +48,7 @@ type handshake struct {
 	Parent     string    `json:"parent,omitempty"`
 	Requested  time.Time `json:"requested"`
 	Expires    time.Time `json:"expires"`
-	Tags       []Tag     `json:"tags,omitempty"`
+	Tags       []orgTag  `json:"tags,omitempty"`
 	MgmtEmail  string    `json:"mgmtEmail"`
 	MgmtName   string    `json:"mgmtName"`
 	FeatureSet string    `json:"featureSet"`
@@ -111,7 +111,7 @@ func handshakeNotFound() error {
 
 // newHandshake stores a handshake from o to target (answered by account)
 // and its index entry in the answering account.
-func (s *Service) newHandshake(ctx context.Context, tx store.Tx, c *service.Call, o *organization, action string, target party, tags []Tag, notes, parent string) (*handshake, error) {
+func (s *Service) newHandshake(ctx context.Context, tx store.Tx, c *service.Call, o *organization, action string, target party, tags []orgTag, notes, parent string) (*handshake, error) {
 	mgmt, err := accounts.Get(ctx, tx, o.Mgmt)
 	if err != nil {
 		return nil, err

@@ -42,9 +42,9 @@ type enabledService struct {
 }
 
 type resourcePolicy struct {
-	ID      string `json:"id"`
-	Content string `json:"content"`
-	Tags    []Tag  `json:"tags,omitempty"`
+	ID      string   `json:"id"`
+	Content string   `json:"content"`
+	Tags    []orgTag `json:"tags,omitempty"`
 }
 
 func (o *organization) arnPrefix() string {

@@ -228,13 +228,13 @@ func pageOut(name string, items []any, next string) map[string]any {
 
 // Tags.
 
-// Tag is an Organizations resource tag.
-type Tag struct {
+// orgTag is an Organizations resource tag.
+type orgTag struct {
 	Key   string `json:"k"`
 	Value string `json:"v"`
 }
 
-func tagsOut(tags []Tag) []any {
+func tagsOut(tags []orgTag) []any {
 	out := make([]any, len(tags))
 	for i, t := range tags {
 		out[i] = map[string]any{"Key": t.Key, "Value": t.Value}
@@ -244,16 +244,16 @@ func tagsOut(tags []Tag) []any {
 
 // tagsIn reads a Tags list: keys unique (case-sensitively, as Organizations
 // compares them), no aws: prefix, at most 50.
-func tagsIn(in map[string]any) ([]Tag, error) {
+func tagsIn(in map[string]any) ([]orgTag, error) {
 	list := awsproto.List(in, "Tags")
-	tags := make([]Tag, 0, len(list))
+	tags := make([]orgTag, 0, len(list))
 	for _, v := range list {
 		m, _ := v.(map[string]any)
-		t := Tag{Key: awsproto.Str(m, "Key"), Value: awsproto.Str(m, "Value")}
+		t := orgTag{Key: awsproto.Str(m, "Key"), Value: awsproto.Str(m, "Value")}
 		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
 			return nil, invalid("INVALID_SYSTEM_TAGS_PARAMETER", "You provided a value that does not match the required pattern: tag keys can't start with aws:.")
 		}
-		if slices.ContainsFunc(tags, func(x Tag) bool { return x.Key == t.Key }) {
+		if slices.ContainsFunc(tags, func(x orgTag) bool { return x.Key == t.Key }) {
 			return nil, invalid("DUPLICATE_TAG_KEY", "You provided duplicate tag keys: %s.", t.Key)
 		}
 		tags = append(tags, t)
@@ -264,10 +264,10 @@ func tagsIn(in map[string]any) ([]Tag, error) {
 	return tags, nil
 }
 
-func mergeTags(have, add []Tag) ([]Tag, error) {
+func mergeTags(have, add []orgTag) ([]orgTag, error) {
 	out := slices.Clone(have)
 	for _, t := range add {
-		if i := slices.IndexFunc(out, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
+		if i := slices.IndexFunc(out, func(x orgTag) bool { return x.Key == t.Key }); i >= 0 {
 			out[i] = t
 		} else {
 			out = append(out, t)
@@ -279,8 +279,8 @@ func mergeTags(have, add []Tag) ([]Tag, error) {
 	return out, nil
 }
 
-func dropTags(have []Tag, keys []string) []Tag {
-	return slices.DeleteFunc(slices.Clone(have), func(t Tag) bool { return slices.Contains(keys, t.Key) })
+func dropTags(have []orgTag, keys []string) []orgTag {
+	return slices.DeleteFunc(slices.Clone(have), func(t orgTag) bool { return slices.Contains(keys, t.Key) })
 }
 
 // isConflict reports store.ErrConflict.

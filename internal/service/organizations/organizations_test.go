@@ -215,12 +215,12 @@ func TestTags(t *testing.T) {
 	tests := []struct {
 		name   string
 		tags   []any
-		want   []Tag
+		want   []orgTag
 		reason string
 	}{
-		{"none", nil, []Tag{}, ""},
-		{"two", []any{tag("a", "1"), tag("b", "2")}, []Tag{{"a", "1"}, {"b", "2"}}, ""},
-		{"keys are case-sensitive", []any{tag("a", "1"), tag("A", "2")}, []Tag{{"a", "1"}, {"A", "2"}}, ""},
+		{"none", nil, []orgTag{}, ""},
+		{"two", []any{tag("a", "1"), tag("b", "2")}, []orgTag{{"a", "1"}, {"b", "2"}}, ""},
+		{"keys are case-sensitive", []any{tag("a", "1"), tag("A", "2")}, []orgTag{{"a", "1"}, {"A", "2"}}, ""},
 		{"duplicate", []any{tag("a", "1"), tag("a", "2")}, nil, "DUPLICATE_TAG_KEY"},
 		{"reserved prefix", []any{tag("AWS:x", "1")}, nil, "INVALID_SYSTEM_TAGS_PARAMETER"},
 	}
@@ -245,11 +245,11 @@ func TestTags(t *testing.T) {
 	if _, err := tagsIn(map[string]any{"Tags": many}); reasonOf(err) != "MAX_TAG_LIMIT_EXCEEDED" {
 		t.Fatalf("51 tags: %v", err)
 	}
-	merged, err := mergeTags([]Tag{{"a", "1"}, {"b", "2"}}, []Tag{{"b", "3"}, {"c", "4"}})
-	if err != nil || !slices.Equal(merged, []Tag{{"a", "1"}, {"b", "3"}, {"c", "4"}}) {
+	merged, err := mergeTags([]orgTag{{"a", "1"}, {"b", "2"}}, []orgTag{{"b", "3"}, {"c", "4"}})
+	if err != nil || !slices.Equal(merged, []orgTag{{"a", "1"}, {"b", "3"}, {"c", "4"}}) {
 		t.Fatalf("merge: %v %v", merged, err)
 	}
-	if got := dropTags(merged, []string{"a", "c", "zz"}); !slices.Equal(got, []Tag{{"b", "3"}}) {
+	if got := dropTags(merged, []string{"a", "c", "zz"}); !slices.Equal(got, []orgTag{{"b", "3"}}) {
 		t.Fatalf("drop: %v", got)
 	}
 }

@@ -23,12 +23,12 @@ const (
 
 // orgPolicy is a management policy of any type.
 type orgPolicy struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"desc"`
-	Type        string `json:"type"`
-	Content     string `json:"content"`
-	Tags        []Tag  `json:"tags,omitempty"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Description string   `json:"desc"`
+	Type        string   `json:"type"`
+	Content     string   `json:"content"`
+	Tags        []orgTag `json:"tags,omitempty"`
 	awsManaged  bool
 }
 

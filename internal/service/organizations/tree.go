@@ -17,15 +17,15 @@ type root struct {
 	Name string `json:"name"`
 	// PolicyTypes are the policy types enabled in the organization.
 	PolicyTypes []string `json:"types,omitempty"`
-	Tags        []Tag    `json:"tags,omitempty"`
+	Tags        []orgTag `json:"tags,omitempty"`
 }
 
 // ou is an organizational unit.
 type ou struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	Parent string `json:"parent"`
-	Tags   []Tag  `json:"tags,omitempty"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Parent string   `json:"parent"`
+	Tags   []orgTag `json:"tags,omitempty"`
 }
 
 // member is an account's membership: where it sits and how it joined. Its
@@ -35,7 +35,7 @@ type member struct {
 	Parent   string    `json:"parent"`
 	Joined   string    `json:"joined"` // INVITED | CREATED
 	JoinedAt time.Time `json:"joinedAt"`
-	Tags     []Tag     `json:"tags,omitempty"`
+	Tags     []orgTag  `json:"tags,omitempty"`
 	// Closed is when CloseAccount closed it (for the closure quota).
 	Closed time.Time `json:"closed,omitzero"`
 }
