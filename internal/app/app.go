@@ -87,12 +87,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.IAM = &iam.Service{Store: a.Store, Keys: a.Keys, IDs: a.IDs, Log: log}
 	a.IAM.Register(a.Registry)
 	(&sts.Service{Store: a.Store, IDs: a.IDs, Keys: a.Keys, IAM: a.IAM}).Register(a.Registry)
-	(&organizations.Service{Store: a.Store, IDs: a.IDs, Registry: a.Registry}).Register(a.Registry)
+	orgs := &organizations.Service{Store: a.Store, IDs: a.IDs, Registry: a.Registry}
+	orgs.Register(a.Registry)
 
 	a.Authn = authn.New(ctx, &authn.Authenticator{
 		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
 	})
-	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, MFA: a.IAM, Mode: cfg.Auth, Log: log, RequireRootMFA: cfg.RequireRootMFA})
+	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, MFA: a.IAM, Orgs: orgs, Mode: cfg.Auth, Log: log, RequireRootMFA: cfg.RequireRootMFA})
 	a.Authz.Register(a.Registry) // the policy simulator runs the enforcing chain
 	a.Server = &httpapi.Server{
 		Registry: a.Registry, Authn: a.Authn, Authz: a.Authz, Log: log, Now: a.Now, IDs: a.IDs,

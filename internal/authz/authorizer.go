@@ -18,6 +18,7 @@ import (
 	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/service"
 	"github.com/iamd/iamd/internal/service/iam"
+	"github.com/iamd/iamd/internal/service/organizations"
 	"github.com/iamd/iamd/internal/store"
 )
 
@@ -32,6 +33,8 @@ type Authorizer struct {
 	Log     *slog.Logger
 	Catalog *Catalog
 	MFA     MFAVerifier
+	// Orgs supplies organization guardrails (SCPs, RCPs); nil: none.
+	Orgs *organizations.Service
 	// RequireRootMFA is --require-root-mfa (accountctl.Gate).
 	RequireRootMFA bool
 	// Gate applies the account-level rules (closed account, IAM access to
@@ -40,6 +43,7 @@ type Authorizer struct {
 
 	mu       sync.RWMutex
 	accounts map[string]*accountCache
+	guards   map[string]*orgGuard // by account; nil value: in no organization
 }
 
 // accountCache holds one account's compiled state.
@@ -63,12 +67,14 @@ func NewAuthorizer(a *Authorizer) *Authorizer {
 		a.Catalog = DefaultCatalog()
 	}
 	a.accounts = map[string]*accountCache{}
+	a.guards = map[string]*orgGuard{}
 	if a.Gate == nil {
 		a.Gate = accountctl.NewGate(a.Store, a.IAM, a.RequireRootMFA)
 	}
 	a.Store.Changes(func(account string) {
 		a.mu.Lock()
 		delete(a.accounts, account)
+		a.dropGuards(account)
 		a.mu.Unlock()
 	})
 	return a
@@ -94,7 +100,10 @@ func (a *Authorizer) account(id string) *accountCache {
 // under an explicit deny, and the web-identity/SAML calls are authorized by
 // the role's trust policy alone.
 var exempt = map[string]bool{
-	"sts:GetCallerIdentity":         true,
+	"sts:GetCallerIdentity": true,
+	// "You do not need any permissions to call GetSessionToken"
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_temp_control-access_getsessiontoken.html).
+	"sts:GetSessionToken":           true,
 	"sts:AssumeRoleWithSAML":        true,
 	"sts:AssumeRoleWithWebIdentity": true,
 }
@@ -133,6 +142,17 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 	}
 	pctx := a.requestContext(c, in, pp)
 	defer contextPool.Put(pctx) // nothing keeps it past this call
+	porg, err := a.guardrails(ctx, p.Account)
+	if err != nil {
+		return err
+	}
+	rorg := porg
+	if trust != nil && trust.account != p.Account {
+		if rorg, err = a.guardrails(ctx, trust.account); err != nil {
+			return err
+		}
+	}
+	setOrgContext(pctx, porg, rorg)
 	var session *policy.Set
 	if len(p.SessionPolicies) > 0 {
 		if session, err = compileSession(p.SessionPolicies); err != nil {
@@ -156,17 +176,24 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 		if pp != nil {
 			in.Identity, in.Boundary = pp.identity, pp.boundary
 		}
+		if porg != nil && boundBySCPs(p) {
+			in.SCPs = porg.scps
+		}
 		if trust != nil && isTrustAction(r.action) {
+			if rorg != nil {
+				in.RCPs = rorg.rcps // RCPs bound access to the role, an STS resource
+			}
 			in.Resource, in.CrossAccount = trust.set, trust.account != p.Account
 			in.ResourceGrantsPrincipalDirectly = trust.grantsDirectly(&in.Request)
+			in.ResourceRequired = true
 		}
-		Evaluate(&in, d)
-		if d.Allowed && in.Root && in.Session != nil && !d.Session.Allowed {
-			// A root session from sts:AssumeRoot is capped by its task
-			// policy: the chain lets root through, the session must allow.
-			d.Allowed, d.Stage = false, StageSession
-		}
+		Evaluate(&in, d) // caps a root session (sts:AssumeRoot) by its task policy
 		if d.Allowed {
+			continue
+		}
+		if ok, err := a.selfPasswordChange(ctx, p, r, d); err != nil {
+			return err
+		} else if ok {
 			continue
 		}
 		msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, r.action, r.resource, d.Reason(r.action))
@@ -177,6 +204,24 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 		return accessDenied(c.Service, msg)
 	}
 	return nil
+}
+
+// selfPasswordChange applies the password policy's "allow users to change
+// their own password": with it, IAM users may change their own password and
+// read the password policy without a policy granting it; an explicit deny
+// still wins
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_enable-user-change.html).
+func (a *Authorizer) selfPasswordChange(ctx context.Context, p *principal.Principal, r authReq, d *Decision) (bool, error) {
+	if d.Denied || p.Type != principal.User {
+		return false, nil
+	}
+	switch {
+	case strings.EqualFold(r.action, "iam:ChangePassword") && r.resource == p.ARN:
+	case strings.EqualFold(r.action, "iam:GetAccountPasswordPolicy"):
+	default:
+		return false, nil
+	}
+	return iam.SelfPasswordChangeAllowed(ctx, a.Store, p.Account)
 }
 
 // setResourceTags puts a resource's tags in the context as both
@@ -336,12 +381,19 @@ func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *prin
 	if c.UserAgent != "" {
 		ctx.Set("aws:useragent", c.UserAgent)
 	}
+	if !c.MFAAuthTime.IsZero() {
+		// This call carried a verified MFA code (AssumeRole with
+		// SerialNumber and TokenCode): the trust policy sees MFA now.
+		ctx.Set("aws:multifactorauthpresent", "true")
+		ctx.Set("aws:multifactorauthage", "0")
+	}
 	if p.Temporary {
 		ctx.Set("aws:tokenissuetime", p.TokenIssueTime.UTC().Format(time.RFC3339))
-		mfa := !p.MFAAuthTime.IsZero()
-		ctx.Set("aws:multifactorauthpresent", strconv.FormatBool(mfa))
-		if mfa {
-			ctx.Set("aws:multifactorauthage", strconv.FormatInt(int64(c.Now.Sub(p.MFAAuthTime).Seconds()), 10))
+		if mfa := !p.MFAAuthTime.IsZero(); c.MFAAuthTime.IsZero() {
+			ctx.Set("aws:multifactorauthpresent", strconv.FormatBool(mfa))
+			if mfa {
+				ctx.Set("aws:multifactorauthage", strconv.FormatInt(int64(c.Now.Sub(p.MFAAuthTime).Seconds()), 10))
+			}
 		}
 		if p.SourceIdentity != "" {
 			ctx.Set("aws:sourceidentity", p.SourceIdentity)

@@ -69,6 +69,10 @@ type Input struct {
 	// boundaries and session policies do not cap it (AWS's rule for
 	// same-account resource-based grants).
 	ResourceGrantsPrincipalDirectly bool
+	// ResourceRequired: the resource-based policy must allow even within
+	// the account — a role's trust policy, which an identity policy cannot
+	// replace.
+	ResourceRequired bool
 
 	Identity *policy.Set
 	Boundary *policy.Set
@@ -185,13 +189,17 @@ func Evaluate(in *Input, d *Decision) {
 	}
 
 	// 5. Same account: a resource-based policy that names the principal
-	// itself allows on its own; otherwise identity, boundary, session.
+	// itself allows on its own. One that names only the account delegates
+	// to IAM, so identity-based policies must allow, capped by the
+	// boundary and session policies.
 	if resAllow && in.ResourceGrantsPrincipalDirectly {
 		d.Allowed = true
 		return
 	}
 	switch {
-	case !idAllow && !resAllow:
+	case in.ResourceRequired && !resAllow:
+		d.refuse(StageResource)
+	case !idAllow:
 		d.refuse(StageIdentity)
 	case in.Boundary != nil && !bAllow:
 		d.refuse(StageBoundary)

@@ -95,9 +95,17 @@ func TestEvaluateChain(t *testing.T) {
 		{"same account: resource grant to the user is not capped by a boundary",
 			Input{Identity: id(), Boundary: id(allowPutDoc), Resource: res(resAllowUser), ResourceGrantsPrincipalDirectly: true},
 			want{allowed: true, orgAllowed: true, boundaryAllowed: false}},
-		{"same account: resource grant to the account is capped by a boundary",
+		// Naming an account as principal delegates to its IAM policies
+		// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html#principal-accounts).
+		{"same account: resource grant to the account needs an identity allow",
 			Input{Identity: id(), Boundary: id(allowPutDoc), Resource: res(resAllowAcct)},
+			want{stage: StageIdentity, reason: "because no identity-based policy allows the s3:GetObject action", orgAllowed: true}},
+		{"same account: resource grant to the account is capped by a boundary",
+			Input{Identity: id(allowGetDoc), Boundary: id(allowPutDoc), Resource: res(resAllowAcct)},
 			want{stage: StageBoundary, reason: "because no permissions boundary allows the s3:GetObject action", orgAllowed: true}},
+		{"same account: a role trust policy is required even with an identity allow",
+			Input{Identity: id(allowAllDoc), Resource: res(), ResourceRequired: true},
+			want{stage: StageResource, reason: "because no resource-based policy allows the s3:GetObject action", orgAllowed: true, boundaryAllowed: true}},
 		{"same account: resource policy deny beats identity allow",
 			Input{Identity: id(allowAllDoc), Resource: res(resDenyAll)},
 			want{denied: true, stage: StageResource, reason: "with an explicit deny in a resource-based policy", orgAllowed: true, boundaryAllowed: true}},

@@ -213,7 +213,9 @@ func TestAWSCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("list-users: %v\n%s", err, out)
 	}
-	var users struct{ Users []struct{ UserName, Arn string } }
+	var users struct {
+		Users []struct{ UserName, Arn string }
+	}
 	if err := json.Unmarshal([]byte(out), &users); err != nil {
 		t.Fatal(err, out)
 	}
