@@ -59,6 +59,10 @@ type simulation struct {
 	// boundary: nil means no permissions boundary is in play.
 	boundary []simPolicy
 	resource *simPolicy
+	// scps are the organization's SCP levels binding the simulated
+	// principal; org is true when its account is in an organization.
+	scps []*policy.Set
+	org  bool
 
 	actions []string
 	// resources are the ResourceArns; empty means the single resource "*".
@@ -85,7 +89,7 @@ type simResult struct {
 	decision         string // allowed | explicitDeny | implicitDeny
 	matched          []simMatch
 	missing          []string
-	orgAllowed       bool
+	org, orgAllowed  bool
 	boundary         bool // a boundary was in play
 	boundaryAllowed  bool
 	crossAccount     bool
@@ -130,6 +134,7 @@ func simulate(s *simulation) []simResult {
 				Request:  policy.Request{Action: action, Resource: res, Principal: s.caller, Context: s.ctx},
 				Identity: identity,
 				Boundary: boundary,
+				SCPs:     s.scps,
 			}
 			if resource != nil {
 				in.Resource = resource
@@ -138,11 +143,15 @@ func simulate(s *simulation) []simResult {
 				// identity side alone, wherever the resource lives.
 				in.CrossAccount = s.caller != nil && resourceAccount(res, s.owner) != s.caller.Account
 				in.ResourceGrantsPrincipalDirectly = tr.grantsDirectly(&in.Request)
+				// As in enforcement: a role's trust policy must allow
+				// sts:AssumeRole even within the account.
+				in.ResourceRequired = isTrustAction(action)
 			}
 			Evaluate(&in, &d)
 			r := simResult{
 				action: action, resource: res,
 				decision:         decisionWord(d.Allowed, d.Denied),
+				org:              s.org,
 				orgAllowed:       d.OrgAllowed,
 				boundary:         boundary != nil,
 				boundaryAllowed:  d.BoundaryAllowed,
@@ -241,7 +250,7 @@ func (s *simulator) simulatePrincipal(ctx context.Context, c *service.Call, in m
 	if err != nil {
 		return nil, err
 	}
-	sim := &simulation{identity: append(src.identity, extra...), boundary: src.boundary}
+	sim := &simulation{identity: append(src.identity, extra...), boundary: src.boundary, scps: src.scps, org: src.org}
 	if err := s.common(c, in, sim, src.user); err != nil {
 		return nil, err
 	}
@@ -465,12 +474,15 @@ func pageBounds(in map[string]any, n int) (start, max int, err error) {
 
 func resultDoc(r *simResult, explicit bool) map[string]any {
 	doc := map[string]any{
-		"EvalActionName":              r.action,
-		"EvalResourceName":            r.resource,
-		"EvalDecision":                r.decision,
-		"MatchedStatements":           matchesDoc(r.matched),
-		"MissingContextValues":        []string{},
-		"OrganizationsDecisionDetail": map[string]any{"AllowedByOrganizations": r.orgAllowed},
+		"EvalActionName":       r.action,
+		"EvalResourceName":     r.resource,
+		"EvalDecision":         r.decision,
+		"MatchedStatements":    matchesDoc(r.matched),
+		"MissingContextValues": []string{},
+	}
+	if r.org {
+		// Only for a principal whose account is in an organization.
+		doc["OrganizationsDecisionDetail"] = map[string]any{"AllowedByOrganizations": r.orgAllowed}
 	}
 	if r.boundary {
 		doc["PermissionsBoundaryDecisionDetail"] = map[string]any{"AllowedByPermissionsBoundary": r.boundaryAllowed}
@@ -534,6 +546,8 @@ func nonNil(s []string) []string {
 type sourced struct {
 	identity, boundary []simPolicy
 	user               *policy.Principal // set when the source is a user
+	scps               []*policy.Set
+	org                bool
 }
 
 // sourcePolicies loads the policies of the user, group or role
@@ -553,6 +567,9 @@ func (s *simulator) sourcePolicies(ctx context.Context, c *service.Call, src str
 	}
 	out := &sourced{}
 	var boundaryARN string
+	// Who SCPs bind: users and groups' members always, roles unless
+	// service-linked.
+	bound := &principal.Principal{Type: principal.User}
 	switch kind {
 	case "user":
 		u, err := iam.LookupUser(ctx, s.a.Store, a.Account, name)
@@ -571,6 +588,7 @@ func (s *simulator) sourcePolicies(ctx context.Context, c *service.Call, src str
 			return nil, lookupErr(err, "role", name)
 		}
 		boundaryARN = r.Boundary
+		bound = &principal.Principal{Type: principal.AssumedRole, Path: r.Path}
 		err = s.cachedPolicies(ctx, out, &principal.Principal{Type: principal.AssumedRole, Account: a.Account, Name: r.Name})
 		if err != nil {
 			return nil, err
@@ -581,6 +599,16 @@ func (s *simulator) sourcePolicies(ctx context.Context, c *service.Call, src str
 		}
 	default:
 		return nil, apierr.Invalid("Invalid ARN %s: PolicySourceArn must be the ARN of an IAM user, group or role.", src)
+	}
+	g, err := s.a.guardrails(ctx, a.Account)
+	if err != nil {
+		return nil, err
+	}
+	if g != nil {
+		out.org = true
+		if boundBySCPs(bound) {
+			out.scps = g.scps
+		}
 	}
 	if boundaryARN != "" {
 		doc, err := s.a.IAM.PolicyDocument(ctx, s.a.Store, a.Account, boundaryARN)

@@ -142,7 +142,17 @@ func plan(file string, c corpusCase) corpusRun {
 		}
 		in.ResourcePolicy = aws.String(docs[0])
 		in.CallerArn = aws.String(p.ARN)
-		if a, err := arn.Parse(c.Request.Resource); err == nil && a.Account != "" && a.Account != p.Account {
+		// The case asks what the resource policy alone decides. Simulated
+		// cross-account (the resource owned by another account) with an
+		// identity side that allows everything, the resource policy's answer
+		// is the answer. A resource whose ARN names the caller's own account
+		// stays in that account: there a role's trust policy is required
+		// anyway (the identity side may allow everything again), and any
+		// other resource policy is evaluated with no identity policy.
+		in.ResourceOwner = aws.String("arn:aws:iam::" + otherAccount(p.Account) + ":root")
+		a, err := arn.Parse(c.Request.Resource)
+		sameAccount := err == nil && a.Account == p.Account
+		if !sameAccount || strings.HasPrefix(strings.ToLower(c.Request.Action), "sts:assumerole") {
 			in.PolicyInputList = []string{allowEverything}
 		}
 		r.resourceSide = true
@@ -151,6 +161,14 @@ func plan(file string, c corpusCase) corpusRun {
 	}
 	r.in = in
 	return r
+}
+
+// otherAccount is an account id that is not acct.
+func otherAccount(acct string) string {
+	if acct == "999988887777" {
+		return "777788889999"
+	}
+	return "999988887777"
 }
 
 // fitsModel checks policyDocumentType: 1 to 131072 characters from

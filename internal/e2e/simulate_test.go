@@ -12,6 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/iamd/iamd/internal/testenv"
 )
@@ -68,8 +71,8 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 		aws.ToString(dr.MatchedStatements[0].SourcePolicyId) != "AdministratorAccess" || dr.MatchedStatements[0].SourcePolicyType != types.PolicySourceTypeAwsManaged {
 		t.Errorf("DeleteRole: %s matched %s", dr.EvalDecision, describeMatches(dr.MatchedStatements))
 	}
-	if dr.OrganizationsDecisionDetail == nil || !dr.OrganizationsDecisionDetail.AllowedByOrganizations {
-		t.Errorf("OrganizationsDecisionDetail = %+v", dr.OrganizationsDecisionDetail)
+	if dr.OrganizationsDecisionDetail != nil {
+		t.Errorf("OrganizationsDecisionDetail = %+v for an account in no organization", dr.OrganizationsDecisionDetail)
 	}
 
 	// The group alone, with a context entry, a boundary and explicit resources.
@@ -279,4 +282,64 @@ func TestSimulateAWSCLI(t *testing.T) {
 		"allowed", "implicitDeny")
 	check(run("iam", "simulate-principal-policy", "--policy-source-arn", "arn:aws:iam::"+env.Account+":user/cli",
 		"--action-names", "iam:ListUsers", "iam:DeleteUser", "--resource-arns", "*"), "allowed", "implicitDeny")
+}
+
+// TestSimulateWithSCPs: SimulatePrincipalPolicy in a member account
+// applies the organization's SCPs, as requests there are.
+func TestSimulateWithSCPs(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+	org := testenv.Organizations(env.AdminConfig())
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}))
+	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootID := roots.Roots[0].Id
+	cs, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("app"), Email: aws.String("app@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := org.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: cs.CreateAccountStatus.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := aws.ToString(st.CreateAccountStatus.AccountId)
+	must(org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: rootID, PolicyType: orgtypes.PolicyTypeServiceControlPolicy}))
+	scp, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("no-s3"), Description: aws.String(""), Type: orgtypes.PolicyTypeServiceControlPolicy,
+		Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must(org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: scp.Policy.PolicySummary.Id, TargetId: aws.String(app)}))
+
+	creds, err := testenv.STS(env.AdminConfig()).AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + app + ":role/OrganizationAccountAccessRole"), RoleSessionName: aws.String("ops")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	appIAM := testenv.IAM(env.Config(aws.ToString(creds.Credentials.AccessKeyId), aws.ToString(creds.Credentials.SecretAccessKey), aws.ToString(creds.Credentials.SessionToken)))
+	must(appIAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dev")}))
+	must(appIAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("dev"), PolicyName: aws.String("all"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*","iam:List*"],"Resource":"*"}]}`)}))
+	var out *iam.SimulatePrincipalPolicyOutput
+	eventually(t, func() error {
+		var err error
+		out, err = appIAM.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+			PolicySourceArn: aws.String("arn:aws:iam::" + app + ":user/dev"), ActionNames: []string{"s3:GetObject", "iam:ListUsers"}})
+		return err
+	})
+	s3r, iamr := out.EvaluationResults[0], out.EvaluationResults[1]
+	if s3r.EvalDecision != types.PolicyEvaluationDecisionTypeExplicitDeny || s3r.OrganizationsDecisionDetail == nil || s3r.OrganizationsDecisionDetail.AllowedByOrganizations {
+		t.Errorf("s3:GetObject: %s, organizations %+v", s3r.EvalDecision, s3r.OrganizationsDecisionDetail)
+	}
+	if iamr.EvalDecision != types.PolicyEvaluationDecisionTypeAllowed || iamr.OrganizationsDecisionDetail == nil || !iamr.OrganizationsDecisionDetail.AllowedByOrganizations {
+		t.Errorf("iam:ListUsers: %s, organizations %+v", iamr.EvalDecision, iamr.OrganizationsDecisionDetail)
+	}
 }
