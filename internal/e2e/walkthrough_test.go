@@ -246,6 +246,10 @@ var knownGaps = []knownGap{
 		doc: "user-mfa.md", got: "iam:ListUsers on resource: * ", want: "iam:ListUsers on resource: arn:aws:iam::123456789012:user/ ",
 		why: "AWS names arn:aws:iam::ACCOUNT:user/ as the resource of a refused ListUsers; iamd says *",
 	},
+	{
+		doc: "mfa-role.md", got: " because no resource-based policy allows the sts:AssumeRole action", want: "",
+		why: "AWS's AccessDenied for a role whose trust policy does not allow the caller has no reason clause; iamd adds one",
+	},
 }
 
 // knownGapExplains reports whether a known gap accounts for the difference
