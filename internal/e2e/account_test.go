@@ -94,14 +94,14 @@ func acctWant(t *testing.T, what string, status int, code string, gotStatus int,
 	}
 }
 
-func adminCreds(env *testenv.Env) acctCreds {
+func acctAdminCreds(env *testenv.Env) acctCreds {
 	return acctCreds{key: env.AdminKey, secret: env.AdminSecret}
 }
 
 func TestAccountManagementAPI(t *testing.T) {
 	env := testenv.Start(t)
 	root := acctRootKeys(t, env, env.Account)
-	admin := adminCreds(env)
+	admin := acctAdminCreds(env)
 
 	st, code, out := acctCall(t, env, admin, "POST", "/getAccountInformation", map[string]any{})
 	acctWant(t, "GetAccountInformation", 200, "", st, code, out)
@@ -185,7 +185,7 @@ func TestAccountManagementAPI(t *testing.T) {
 func TestBillingAccessIsRootOnly(t *testing.T) {
 	env := testenv.Start(t)
 	root := acctRootKeys(t, env, env.Account)
-	admin := adminCreds(env)
+	admin := acctAdminCreds(env)
 
 	st, code, out := acctCall(t, env, admin, "POST", "/getContactInformation", map[string]any{})
 	acctWant(t, "admin GetContactInformation before activation", 403, "AccessDeniedException", st, code, out)
@@ -264,7 +264,7 @@ func TestClosedAccountRefusesAndReopens(t *testing.T) {
 	})
 }
 
-func admin(env *testenv.Env) acctCreds { return adminCreds(env) }
+func admin(env *testenv.Env) acctCreds { return acctAdminCreds(env) }
 
 // TestRootRestoresAdministrator: root is never limited by IAM policies, so
 // when the only administrator loses its policies, root gives them back.
