@@ -110,14 +110,17 @@ var exempt = map[string]bool{
 
 // Authorize implements httpapi.Authorizer.
 func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsproto.Operation, in map[string]any) error {
+	// An MFA code on the call is verified (and consumed) first, whatever
+	// the mode and even for calls that need no permission: it decides
+	// whether the session being created is MFA-authenticated.
+	if err := a.verifyCallMFA(ctx, c, in); err != nil {
+		return err
+	}
 	if a.Mode == config.AuthOff || exempt[c.Service+":"+op.Name] {
 		return nil
 	}
 	p := c.Principal
 	if err := sessionRestrictions(c, p); err != nil {
-		return err
-	}
-	if err := a.verifyCallMFA(ctx, c, in); err != nil {
 		return err
 	}
 	reqs, err := a.requests(ctx, c, op.Name, in)
