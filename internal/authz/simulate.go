@@ -617,7 +617,7 @@ func (s *simulator) sourcePolicies(ctx context.Context, c *service.Call, src str
 		}
 		p, err := policy.Parse([]byte(doc), policy.Identity)
 		if err != nil {
-			return nil, fmt.Errorf("authz: boundary %s: %w", boundaryARN, err)
+			return nil, policyEvaluation(boundaryARN, err)
 		}
 		out.boundary = []simPolicy{{pol: p, id: boundaryARN[strings.LastIndexByte(boundaryARN, '/')+1:], kind: managedKind(boundaryARN)}}
 	}
@@ -641,11 +641,18 @@ func (s *simulator) cachedPolicies(ctx context.Context, out *sourced, p *princip
 	for _, sp := range pp.sources {
 		pol, err := policy.Parse([]byte(sp.Document), policy.Identity)
 		if err != nil {
-			continue // enforcement skips it too (authorizer.go logs it)
+			return policyEvaluation(sp.Name, err)
 		}
 		out.identity = append(out.identity, simPolicy{pol: pol, id: sp.Name, kind: sp.Source})
 	}
 	return nil
+}
+
+// policyEvaluation reports a stored policy that no longer parses.
+// Enforcement lets it grant nothing (and logs it); a simulation says so
+// rather than quietly leave it out.
+func policyEvaluation(name string, err error) error {
+	return &apierr.Error{Code: "PolicyEvaluation", Message: fmt.Sprintf("Policy %s could not be evaluated: %v", name, err)}
 }
 
 func managedKind(policyARN string) string {
@@ -674,9 +681,11 @@ func (s *simulator) groupPolicies(ctx context.Context, c *service.Call, group st
 		if err != nil {
 			return nil, fmt.Errorf("authz: group policy %s: %w", name, err)
 		}
-		if pol, err := policy.Parse([]byte(doc), policy.Identity); err == nil {
-			out = append(out, simPolicy{pol: pol, id: name, kind: iam.SourceGroup})
+		pol, err := policy.Parse([]byte(doc), policy.Identity)
+		if err != nil {
+			return nil, policyEvaluation(name, err)
 		}
+		out = append(out, simPolicy{pol: pol, id: name, kind: iam.SourceGroup})
 	}
 	att, err := s.pages(ctx, c, "ListAttachedGroupPolicies", map[string]any{"GroupName": group}, "AttachedPolicies")
 	if err != nil {
@@ -689,9 +698,11 @@ func (s *simulator) groupPolicies(ctx context.Context, c *service.Call, group st
 		if err != nil {
 			return nil, fmt.Errorf("authz: group %s policy %s: %w", group, pa, err)
 		}
-		if pol, err := policy.Parse([]byte(doc), policy.Identity); err == nil {
-			out = append(out, simPolicy{pol: pol, id: awsproto.Str(m, "PolicyName"), kind: managedKind(pa)})
+		pol, err := policy.Parse([]byte(doc), policy.Identity)
+		if err != nil {
+			return nil, policyEvaluation(pa, err)
 		}
+		out = append(out, simPolicy{pol: pol, id: awsproto.Str(m, "PolicyName"), kind: managedKind(pa)})
 	}
 	return out, nil
 }
