@@ -89,8 +89,8 @@ func ownerParent(ctx context.Context, r store.Reader, c *service.Call, user stri
 func (s *Service) accessKeyHandlers(m map[string]service.Handler) {
 	m["CreateAccessKey"] = s.createAccessKey
 	m["ListAccessKeys"] = s.listAccessKeys
-	m["UpdateAccessKey"] = s.updateAccessKey
-	m["DeleteAccessKey"] = s.deleteAccessKey
+	m["UpdateAccessKey"] = updateStatus(s, accessKeyIn)
+	m["DeleteAccessKey"] = deleteHandler(s, accessKeyIn)
 	m["GetAccessKeyLastUsed"] = s.getAccessKeyLastUsed
 }
 
@@ -179,43 +179,18 @@ func ownedKey(ctx context.Context, r store.Reader, c *service.Call, id, user str
 	if err != nil {
 		return nil, store.Record{}, err
 	}
-	k, rec, err := get[AccessKey](ctx, r, c.Account, kindAccessKey, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Parent != parent) {
-		return nil, rec, apierr.New(apierr.NoSuchEntity, "The Access Key with id %s cannot be found.", id)
-	}
-	return k, rec, err
+	return ownedBy[AccessKey](ctx, r, c.Account, kindAccessKey, id, parent,
+		apierr.New(apierr.NoSuchEntity, "The Access Key with id %s cannot be found.", id))
 }
 
-func (s *Service) updateAccessKey(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+// accessKeyIn is the loader of the access key a request's AccessKeyId names,
+// of the owner keyOwner finds.
+func accessKeyIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*AccessKey, store.Record, error) {
 	user, root, err := keyOwner(c, in)
 	if err != nil {
-		return nil, err
+		return nil, store.Record{}, err
 	}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		k, rec, err := ownedKey(ctx, tx, c, awsproto.Str(in, "AccessKeyId"), user, root)
-		if err != nil {
-			return err
-		}
-		k.Status = awsproto.Str(in, "Status")
-		rec.Data, rec.Updated = encode(k), now(c)
-		return tx.Update(ctx, rec)
-	})
-	return map[string]any{}, err
-}
-
-func (s *Service) deleteAccessKey(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	user, root, err := keyOwner(c, in)
-	if err != nil {
-		return nil, err
-	}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, rec, err := ownedKey(ctx, tx, c, awsproto.Str(in, "AccessKeyId"), user, root)
-		if err != nil {
-			return err
-		}
-		return tx.Delete(ctx, rec.Account, rec.Kind, rec.Key)
-	})
-	return map[string]any{}, err
+	return ownedKey(ctx, r, c, awsproto.Str(in, "AccessKeyId"), user, root)
 }
 
 func (s *Service) getAccessKeyLastUsed(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {

@@ -300,48 +300,6 @@ func (s *Service) deleteServerCertificate(ctx context.Context, c *service.Call, 
 	return map[string]any{}, nil
 }
 
-// updateServerCertDoc loads a server certificate, lets fn change it and
-// stores it, in one transaction.
-func (s *Service) updateServerCertDoc(ctx context.Context, c *service.Call, name string, fn func(sc *ServerCert) error) error {
-	return s.Store.WithTx(ctx, func(tx store.Tx) error {
-		sc, rec, err := loadServerCert(ctx, tx, c.Account, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(sc); err != nil {
-			return err
-		}
-		rec.Data, rec.Updated = encode(sc), now(c)
-		return tx.Update(ctx, rec)
-	})
-}
-
-func (s *Service) tagServerCertificate(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, s.updateServerCertDoc(ctx, c, awsproto.Str(in, "ServerCertificateName"), func(sc *ServerCert) error {
-		sc.Tags, err = mergeTags(sc.Tags, tags)
-		return err
-	})
-}
-
-func (s *Service) untagServerCertificate(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return map[string]any{}, s.updateServerCertDoc(ctx, c, awsproto.Str(in, "ServerCertificateName"), func(sc *ServerCert) error {
-		sc.Tags = removeTags(sc.Tags, in)
-		return nil
-	})
-}
-
-func (s *Service) listServerCertificateTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	sc, _, err := loadServerCert(ctx, s.Store, c.Account, awsproto.Str(in, "ServerCertificateName"))
-	if err != nil {
-		return nil, err
-	}
-	return paginateTags(sc.Tags, in)
-}
-
 // --- Signing certificates ---------------------------------------------------
 
 func (sc *SigningCert) out(userName string) map[string]any {
@@ -407,11 +365,18 @@ func ownedSigningCert(ctx context.Context, r store.Reader, c *service.Call, id, 
 	if err != nil {
 		return nil, store.Record{}, err
 	}
-	sc, rec, err := get[SigningCert](ctx, r, c.Account, kindSigningCert, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Parent != parent) {
-		return nil, rec, apierr.New(apierr.NoSuchEntity, "The Certificate with id %s cannot be found.", id)
+	return ownedBy[SigningCert](ctx, r, c.Account, kindSigningCert, id, parent,
+		apierr.New(apierr.NoSuchEntity, "The Certificate with id %s cannot be found.", id))
+}
+
+// signingCertIn is the loader of the certificate a request's CertificateId
+// names, of the owner keyOwner finds.
+func signingCertIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*SigningCert, store.Record, error) {
+	user, root, err := keyOwner(c, in)
+	if err != nil {
+		return nil, store.Record{}, err
 	}
-	return sc, rec, err
+	return ownedSigningCert(ctx, r, c, awsproto.Str(in, "CertificateId"), user, root)
 }
 
 func (s *Service) listSigningCertificates(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -436,42 +401,4 @@ func (s *Service) listSigningCertificates(ctx context.Context, c *service.Call, 
 		list = append(list, sc.out(user))
 	}
 	return p.out(map[string]any{"Certificates": list}), nil
-}
-
-func (s *Service) updateSigningCertificate(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	user, root, err := keyOwner(c, in)
-	if err != nil {
-		return nil, err
-	}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		sc, rec, err := ownedSigningCert(ctx, tx, c, awsproto.Str(in, "CertificateId"), user, root)
-		if err != nil {
-			return err
-		}
-		sc.Status = awsproto.Str(in, "Status")
-		rec.Data, rec.Updated = encode(sc), now(c)
-		return tx.Update(ctx, rec)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) deleteSigningCertificate(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	user, root, err := keyOwner(c, in)
-	if err != nil {
-		return nil, err
-	}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, rec, err := ownedSigningCert(ctx, tx, c, awsproto.Str(in, "CertificateId"), user, root)
-		if err != nil {
-			return err
-		}
-		return tx.Delete(ctx, c.Account, kindSigningCert, rec.Key)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
 }

@@ -14,27 +14,24 @@ func (s *Service) credentialHandlers(m map[string]service.Handler) {
 
 	m["UploadSigningCertificate"] = s.uploadSigningCertificate
 	m["ListSigningCertificates"] = s.listSigningCertificates
-	m["UpdateSigningCertificate"] = s.updateSigningCertificate
-	m["DeleteSigningCertificate"] = s.deleteSigningCertificate
+	m["UpdateSigningCertificate"] = updateStatus(s, signingCertIn)
+	m["DeleteSigningCertificate"] = deleteHandler(s, signingCertIn)
 
 	m["UploadSSHPublicKey"] = s.uploadSSHPublicKey
 	m["GetSSHPublicKey"] = s.getSSHPublicKey
 	m["ListSSHPublicKeys"] = s.listSSHPublicKeys
-	m["UpdateSSHPublicKey"] = s.updateSSHPublicKey
-	m["DeleteSSHPublicKey"] = s.deleteSSHPublicKey
+	m["UpdateSSHPublicKey"] = updateStatus(s, sshKeyIn)
+	m["DeleteSSHPublicKey"] = deleteHandler(s, sshKeyIn)
 
 	m["CreateServiceSpecificCredential"] = s.createServiceSpecificCredential
 	m["ListServiceSpecificCredentials"] = s.listServiceSpecificCredentials
 	m["ResetServiceSpecificCredential"] = s.resetServiceSpecificCredential
-	m["UpdateServiceSpecificCredential"] = s.updateServiceSpecificCredential
-	m["DeleteServiceSpecificCredential"] = s.deleteServiceSpecificCredential
+	m["UpdateServiceSpecificCredential"] = updateStatus(s, serviceCredIn)
+	m["DeleteServiceSpecificCredential"] = deleteHandler(s, serviceCredIn)
 
 	m["UploadServerCertificate"] = s.uploadServerCertificate
 	m["GetServerCertificate"] = s.getServerCertificate
 	m["ListServerCertificates"] = s.listServerCertificates
 	m["UpdateServerCertificate"] = s.updateServerCertificate
 	m["DeleteServerCertificate"] = s.deleteServerCertificate
-	m["TagServerCertificate"] = s.tagServerCertificate
-	m["UntagServerCertificate"] = s.untagServerCertificate
-	m["ListServerCertificateTags"] = s.listServerCertificateTags
 }

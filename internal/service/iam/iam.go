@@ -75,6 +75,7 @@ func (s *Service) handlers() map[string]service.Handler {
 	s.accountHandlers(m)
 	s.mfaHandlers(m)
 	s.credReportHandlers(m)
+	s.tagHandlers(m)
 	s.rootAccessHandlers(m) // last: wraps the login-profile handlers
 	return m
 }

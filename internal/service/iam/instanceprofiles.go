@@ -46,9 +46,6 @@ func (s *Service) instanceProfileHandlers(m map[string]service.Handler) {
 	m["DeleteInstanceProfile"] = s.deleteInstanceProfile
 	m["AddRoleToInstanceProfile"] = s.addRoleToInstanceProfile
 	m["RemoveRoleFromInstanceProfile"] = s.removeRoleFromInstanceProfile
-	m["TagInstanceProfile"] = s.tagInstanceProfile
-	m["UntagInstanceProfile"] = s.untagInstanceProfile
-	m["ListInstanceProfileTags"] = s.listInstanceProfileTags
 }
 
 // loadInstanceProfile reads a profile by name, answering NoSuchEntity as IAM does.
@@ -279,55 +276,4 @@ func (s *Service) removeRoleFromInstanceProfile(ctx context.Context, c *service.
 		return nil, err
 	}
 	return map[string]any{}, nil
-}
-
-// updateInstanceProfileDoc loads a profile, lets fn change it and stores it,
-// in one transaction.
-func (s *Service) updateInstanceProfileDoc(ctx context.Context, c *service.Call, name string, fn func(p *InstanceProfile) error) error {
-	return s.Store.WithTx(ctx, func(tx store.Tx) error {
-		p, rec, err := loadInstanceProfile(ctx, tx, c.Account, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
-		rec.Data, rec.Updated = encode(p), now(c)
-		return tx.Update(ctx, rec)
-	})
-}
-
-func (s *Service) tagInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	err = s.updateInstanceProfileDoc(ctx, c, awsproto.Str(in, "InstanceProfileName"), func(p *InstanceProfile) error {
-		var err error
-		p.Tags, err = mergeTags(p.Tags, tags)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) untagInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	err := s.updateInstanceProfileDoc(ctx, c, awsproto.Str(in, "InstanceProfileName"), func(p *InstanceProfile) error {
-		p.Tags = removeTags(p.Tags, in)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) listInstanceProfileTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, _, err := loadInstanceProfile(ctx, s.Store, c.Account, awsproto.Str(in, "InstanceProfileName"))
-	if err != nil {
-		return nil, err
-	}
-	return paginateTags(p.Tags, in)
 }

@@ -74,9 +74,6 @@ func (s *Service) mfaHandlers(m map[string]service.Handler) {
 	m["GetMFADevice"] = s.getMFADevice
 	m["ListMFADevices"] = s.listMFADevices
 	m["ListVirtualMFADevices"] = s.listVirtualMFADevices
-	m["TagMFADevice"] = s.tagMFADevice
-	m["UntagMFADevice"] = s.untagMFADevice
-	m["ListMFADeviceTags"] = s.listMFADeviceTags
 }
 
 func (d *MFADevice) seedAD() []byte { return []byte("mfa:" + d.Serial) }
@@ -445,48 +442,6 @@ func (s *Service) listVirtualMFADevices(ctx context.Context, c *service.Call, in
 		list = append(list, m)
 	}
 	return p.out(map[string]any{"VirtualMFADevices": list}), nil
-}
-
-// updateMFADoc loads a device, lets fn change it and stores it, in one
-// transaction.
-func (s *Service) updateMFADoc(ctx context.Context, c *service.Call, serial string, fn func(d *MFADevice) error) error {
-	return s.Store.WithTx(ctx, func(tx store.Tx) error {
-		d, rec, err := loadMFA(ctx, tx, c.Account, serial)
-		if err != nil {
-			return err
-		}
-		if err := fn(d); err != nil {
-			return err
-		}
-		rec.Data, rec.Updated = encode(d), now(c)
-		return tx.Update(ctx, rec)
-	})
-}
-
-func (s *Service) tagMFADevice(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, s.updateMFADoc(ctx, c, awsproto.Str(in, "SerialNumber"), func(d *MFADevice) error {
-		d.Tags, err = mergeTags(d.Tags, tags)
-		return err
-	})
-}
-
-func (s *Service) untagMFADevice(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return map[string]any{}, s.updateMFADoc(ctx, c, awsproto.Str(in, "SerialNumber"), func(d *MFADevice) error {
-		d.Tags = removeTags(d.Tags, in)
-		return nil
-	})
-}
-
-func (s *Service) listMFADeviceTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	d, _, err := loadMFA(ctx, s.Store, c.Account, awsproto.Str(in, "SerialNumber"))
-	if err != nil {
-		return nil, err
-	}
-	return paginateTags(d.Tags, in)
 }
 
 // mfaOwnerParent is the Parent of ownerUserName's devices ("" → root).

@@ -225,39 +225,9 @@ func (s *Service) listOIDCProviders(ctx context.Context, c *service.Call, in map
 	return map[string]any{"OpenIDConnectProviderList": list}, nil
 }
 
-// updateOIDC loads the provider named by the input's ARN, lets fn change
-// it and stores it, in one transaction.
-func (s *Service) updateOIDC(ctx context.Context, c *service.Call, in map[string]any, fn func(p *OIDCProvider) error) error {
-	return s.Store.WithTx(ctx, func(tx store.Tx) error {
-		p, rec, err := loadOIDCByARN(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
-		rec.Data, rec.Updated = encode(p), now(c)
-		return tx.Update(ctx, rec)
-	})
-}
-
-func (s *Service) deleteOIDCProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, rec, err := loadOIDCByARN(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		return tx.Delete(ctx, c.Account, kindOIDCProvider, rec.Key)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
 func (s *Service) addClientIDToOIDCProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	id := awsproto.Str(in, "ClientID")
-	return map[string]any{}, s.updateOIDC(ctx, c, in, func(p *OIDCProvider) error {
+	_, err := modify(ctx, s.Store, c, in, loadOIDCByARN, func(_ store.Tx, p *OIDCProvider) error {
 		if slices.Contains(p.ClientIDs, id) {
 			return nil // adding an existing client id is a no-op
 		}
@@ -267,15 +237,17 @@ func (s *Service) addClientIDToOIDCProvider(ctx context.Context, c *service.Call
 		p.ClientIDs = append(p.ClientIDs, id)
 		return nil
 	})
+	return map[string]any{}, err
 }
 
 func (s *Service) removeClientIDFromOIDCProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	id := awsproto.Str(in, "ClientID")
-	return map[string]any{}, s.updateOIDC(ctx, c, in, func(p *OIDCProvider) error {
+	_, err := modify(ctx, s.Store, c, in, loadOIDCByARN, func(_ store.Tx, p *OIDCProvider) error {
 		// Removing a client id that is not there succeeds, as in AWS.
 		p.ClientIDs = slices.DeleteFunc(p.ClientIDs, func(s string) bool { return s == id })
 		return nil
 	})
+	return map[string]any{}, err
 }
 
 func (s *Service) updateOIDCProviderThumbprint(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -283,34 +255,9 @@ func (s *Service) updateOIDCProviderThumbprint(ctx context.Context, c *service.C
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{}, s.updateOIDC(ctx, c, in, func(p *OIDCProvider) error {
+	_, err = modify(ctx, s.Store, c, in, loadOIDCByARN, func(_ store.Tx, p *OIDCProvider) error {
 		p.Thumbprints = thumbs
 		return nil
 	})
-}
-
-func (s *Service) tagOIDCProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, s.updateOIDC(ctx, c, in, func(p *OIDCProvider) error {
-		p.Tags, err = mergeTags(p.Tags, tags)
-		return err
-	})
-}
-
-func (s *Service) untagOIDCProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return map[string]any{}, s.updateOIDC(ctx, c, in, func(p *OIDCProvider) error {
-		p.Tags = removeTags(p.Tags, in)
-		return nil
-	})
-}
-
-func (s *Service) listOIDCProviderTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, _, err := loadOIDCByARN(ctx, s.Store, c, in)
-	if err != nil {
-		return nil, err
-	}
-	return paginateTags(p.Tags, in)
+	return map[string]any{}, err
 }

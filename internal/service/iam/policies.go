@@ -177,6 +177,29 @@ func (s *Service) findLocalPolicy(ctx context.Context, r store.Reader, c *servic
 	return p, nil
 }
 
+// localPolicyIn is the loader of the customer managed policy a request's
+// PolicyArn names.
+func (s *Service) localPolicyIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*ManagedPolicy, store.Record, error) {
+	p, err := s.findLocalPolicy(ctx, r, c, awsproto.Str(in, "PolicyArn"))
+	if err != nil {
+		return nil, store.Record{}, err
+	}
+	return p.local, p.rec, nil
+}
+
+// anyPolicyIn is localPolicyIn that also accepts an AWS managed policy, read
+// as an untagged document with no record.
+func (s *Service) anyPolicyIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*ManagedPolicy, store.Record, error) {
+	p, err := s.findPolicy(ctx, r, c, awsproto.Str(in, "PolicyArn"))
+	if err != nil {
+		return nil, store.Record{}, err
+	}
+	if p.aws != nil {
+		return &ManagedPolicy{}, store.Record{}, nil
+	}
+	return p.local, p.rec, nil
+}
+
 // checkPolicyDocument validates a managed policy document and its size.
 func checkPolicyDocument(doc string) error {
 	if _, err := policy.Parse([]byte(doc), policy.Identity); err != nil {
@@ -222,9 +245,6 @@ func (s *Service) policyHandlers(m map[string]service.Handler) {
 	m["ListPolicyVersions"] = s.listPolicyVersions
 	m["DeletePolicyVersion"] = s.deletePolicyVersion
 	m["SetDefaultPolicyVersion"] = s.setDefaultPolicyVersion
-	m["TagPolicy"] = s.tagPolicy
-	m["UntagPolicy"] = s.untagPolicy
-	m["ListPolicyTags"] = s.listPolicyTags
 	for _, e := range []struct{ kind, op string }{{kindUser, "User"}, {kindGroup, "Group"}, {kindRole, "Role"}} {
 		m["Attach"+e.op+"Policy"] = s.attachPolicy(e.kind)
 		m["Detach"+e.op+"Policy"] = s.detachPolicy(e.kind)
@@ -696,51 +716,6 @@ func (s *Service) setDefaultPolicyVersion(ctx context.Context, c *service.Call, 
 	return map[string]any{}, nil
 }
 
-// updateLocalPolicy changes a customer managed policy's document in one
-// transaction.
-func (s *Service) updateLocalPolicy(ctx context.Context, c *service.Call, policyARN string, fn func(mp *ManagedPolicy) error) error {
-	return s.Store.WithTx(ctx, func(tx store.Tx) error {
-		p, err := s.findLocalPolicy(ctx, tx, c, policyARN)
-		if err != nil {
-			return err
-		}
-		if err := fn(p.local); err != nil {
-			return err
-		}
-		p.rec.Data, p.rec.Updated = encode(p.local), now(c)
-		return tx.Update(ctx, p.rec)
-	})
-}
-
-func (s *Service) tagPolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, s.updateLocalPolicy(ctx, c, awsproto.Str(in, "PolicyArn"), func(mp *ManagedPolicy) error {
-		mp.Tags, err = mergeTags(mp.Tags, tags)
-		return err
-	})
-}
-
-func (s *Service) untagPolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return map[string]any{}, s.updateLocalPolicy(ctx, c, awsproto.Str(in, "PolicyArn"), func(mp *ManagedPolicy) error {
-		mp.Tags = removeTags(mp.Tags, in)
-		return nil
-	})
-}
-
-func (s *Service) listPolicyTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, err := s.findPolicy(ctx, s.Store, c, awsproto.Str(in, "PolicyArn"))
-	if err != nil {
-		return nil, err
-	}
-	if p.aws != nil {
-		return paginateTags(nil, in)
-	}
-	return paginateTags(p.local.Tags, in)
-}
-
 // ---- attachments ----
 
 // entityField is the request member naming an entity of kind.
@@ -1040,20 +1015,22 @@ func (s *Service) checkBoundary(ctx context.Context, r store.Reader, c *service.
 
 func (s *Service) putUserPermissionsBoundary(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	b := awsproto.Str(in, "PermissionsBoundary")
-	return map[string]any{}, s.updateUserDoc(ctx, c, awsproto.Str(in, "UserName"), func(tx store.Tx, u *User) error {
+	_, err := modify(ctx, s.Store, c, in, userIn, func(tx store.Tx, u *User) error {
 		if err := s.checkBoundary(ctx, tx, c, b); err != nil {
 			return err
 		}
 		u.Boundary = b
 		return nil
 	})
+	return map[string]any{}, err
 }
 
 func (s *Service) deleteUserPermissionsBoundary(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return map[string]any{}, s.updateUserDoc(ctx, c, awsproto.Str(in, "UserName"), func(_ store.Tx, u *User) error {
+	_, err := modify(ctx, s.Store, c, in, userIn, func(_ store.Tx, u *User) error {
 		u.Boundary = ""
 		return nil
 	})
+	return map[string]any{}, err
 }
 
 // ---- combined pagination ----

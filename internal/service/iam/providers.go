@@ -7,20 +7,14 @@ func (s *Service) providerHandlers(m map[string]service.Handler) {
 	m["CreateOpenIDConnectProvider"] = s.createOIDCProvider
 	m["GetOpenIDConnectProvider"] = s.getOIDCProvider
 	m["ListOpenIDConnectProviders"] = s.listOIDCProviders
-	m["DeleteOpenIDConnectProvider"] = s.deleteOIDCProvider
+	m["DeleteOpenIDConnectProvider"] = deleteHandler(s, loadOIDCByARN)
 	m["AddClientIDToOpenIDConnectProvider"] = s.addClientIDToOIDCProvider
 	m["RemoveClientIDFromOpenIDConnectProvider"] = s.removeClientIDFromOIDCProvider
 	m["UpdateOpenIDConnectProviderThumbprint"] = s.updateOIDCProviderThumbprint
-	m["TagOpenIDConnectProvider"] = s.tagOIDCProvider
-	m["UntagOpenIDConnectProvider"] = s.untagOIDCProvider
-	m["ListOpenIDConnectProviderTags"] = s.listOIDCProviderTags
 
 	m["CreateSAMLProvider"] = s.createSAMLProvider
 	m["GetSAMLProvider"] = s.getSAMLProvider
 	m["ListSAMLProviders"] = s.listSAMLProviders
 	m["UpdateSAMLProvider"] = s.updateSAMLProvider
-	m["DeleteSAMLProvider"] = s.deleteSAMLProvider
-	m["TagSAMLProvider"] = s.tagSAMLProvider
-	m["UntagSAMLProvider"] = s.untagSAMLProvider
-	m["ListSAMLProviderTags"] = s.listSAMLProviderTags
+	m["DeleteSAMLProvider"] = deleteHandler(s, loadSAMLByARN)
 }

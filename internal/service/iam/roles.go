@@ -108,9 +108,6 @@ func (s *Service) roleHandlers(m map[string]service.Handler) {
 	m["UpdateRoleDescription"] = s.updateRoleDescription
 	m["UpdateAssumeRolePolicy"] = s.updateAssumeRolePolicy
 	m["DeleteRole"] = s.deleteRole
-	m["TagRole"] = s.tagRole
-	m["UntagRole"] = s.untagRole
-	m["ListRoleTags"] = s.listRoleTags
 	m["PutRolePermissionsBoundary"] = s.putRolePermissionsBoundary
 	m["DeleteRolePermissionsBoundary"] = s.deleteRolePermissionsBoundary
 	m["CreateServiceLinkedRole"] = s.createServiceLinkedRole
@@ -259,27 +256,8 @@ func (s *Service) listRoles(ctx context.Context, c *service.Call, in map[string]
 	return p.out(map[string]any{"Roles": roles}), nil
 }
 
-// updateRoleDoc loads a role, lets fn change it and stores it, in one
-// transaction.
-func (s *Service) updateRoleDoc(ctx context.Context, c *service.Call, name string, fn func(tx store.Tx, r *Role) error) (*Role, error) {
-	var out *Role
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		role, rec, err := loadRole(ctx, tx, c.Account, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, role); err != nil {
-			return err
-		}
-		rec.Data, rec.Ref, rec.Updated = encode(role), role.Boundary, now(c)
-		out = role
-		return tx.Update(ctx, rec)
-	})
-	return out, err
-}
-
 func (s *Service) updateRole(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	_, err := s.updateRoleDoc(ctx, c, awsproto.Str(in, "RoleName"), func(_ store.Tx, r *Role) error {
+	_, err := modify(ctx, s.Store, c, in, roleIn, func(_ store.Tx, r *Role) error {
 		if n, ok := awsproto.Int(in, "MaxSessionDuration"); ok {
 			// The service owns its role's sessions; the description stays editable.
 			if r.ServiceLinked() {
@@ -300,7 +278,7 @@ func (s *Service) updateRole(ctx context.Context, c *service.Call, in map[string
 }
 
 func (s *Service) updateRoleDescription(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	role, err := s.updateRoleDoc(ctx, c, awsproto.Str(in, "RoleName"), func(_ store.Tx, r *Role) error {
+	role, err := modify(ctx, s.Store, c, in, roleIn, func(_ store.Tx, r *Role) error {
 		r.Description = awsproto.Str(in, "Description")
 		return nil
 	})
@@ -312,7 +290,7 @@ func (s *Service) updateRoleDescription(ctx context.Context, c *service.Call, in
 
 func (s *Service) updateAssumeRolePolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	doc := awsproto.Str(in, "PolicyDocument")
-	_, err := s.updateRoleDoc(ctx, c, awsproto.Str(in, "RoleName"), func(_ store.Tx, r *Role) error {
+	_, err := modify(ctx, s.Store, c, in, roleIn, func(_ store.Tx, r *Role) error {
 		if r.ServiceLinked() {
 			return protectedRole(r.Name)
 		}
@@ -377,44 +355,9 @@ func (s *Service) deleteRole(ctx context.Context, c *service.Call, in map[string
 	return map[string]any{}, nil
 }
 
-func (s *Service) tagRole(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.updateRoleDoc(ctx, c, awsproto.Str(in, "RoleName"), func(_ store.Tx, r *Role) error {
-		var err error
-		r.Tags, err = mergeTags(r.Tags, tags)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) untagRole(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	_, err := s.updateRoleDoc(ctx, c, awsproto.Str(in, "RoleName"), func(_ store.Tx, r *Role) error {
-		r.Tags = removeTags(r.Tags, in)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) listRoleTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	role, _, err := loadRole(ctx, s.Store, c.Account, awsproto.Str(in, "RoleName"))
-	if err != nil {
-		return nil, err
-	}
-	return paginateTags(role.Tags, in)
-}
-
 func (s *Service) putRolePermissionsBoundary(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	b := awsproto.Str(in, "PermissionsBoundary")
-	_, err := s.updateRoleDoc(ctx, c, awsproto.Str(in, "RoleName"), func(tx store.Tx, r *Role) error {
+	_, err := modify(ctx, s.Store, c, in, roleIn, func(tx store.Tx, r *Role) error {
 		if r.ServiceLinked() {
 			return protectedRole(r.Name)
 		}
@@ -431,7 +374,7 @@ func (s *Service) putRolePermissionsBoundary(ctx context.Context, c *service.Cal
 }
 
 func (s *Service) deleteRolePermissionsBoundary(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	_, err := s.updateRoleDoc(ctx, c, awsproto.Str(in, "RoleName"), func(_ store.Tx, r *Role) error {
+	_, err := modify(ctx, s.Store, c, in, roleIn, func(_ store.Tx, r *Role) error {
 		if r.ServiceLinked() {
 			return protectedRole(r.Name)
 		}

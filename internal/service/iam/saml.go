@@ -316,27 +316,8 @@ func (s *Service) listSAMLProviders(ctx context.Context, c *service.Call, in map
 	return map[string]any{"SAMLProviderList": list}, nil
 }
 
-// updateSAML loads the provider named by the input's ARN, lets fn change
-// it and stores it, in one transaction.
-func (s *Service) updateSAML(ctx context.Context, c *service.Call, in map[string]any, fn func(p *SAMLProvider) error) (*SAMLProvider, error) {
-	var p *SAMLProvider
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		var rec store.Record
-		var err error
-		if p, rec, err = loadSAMLByARN(ctx, tx, c, in); err != nil {
-			return err
-		}
-		if err := fn(p); err != nil {
-			return err
-		}
-		rec.Data, rec.Updated = encode(p), now(c)
-		return tx.Update(ctx, rec)
-	})
-	return p, err
-}
-
 func (s *Service) updateSAMLProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, err := s.updateSAML(ctx, c, in, func(p *SAMLProvider) error {
+	p, err := modify(ctx, s.Store, c, in, loadSAMLByARN, func(_ store.Tx, p *SAMLProvider) error {
 		if doc := awsproto.Str(in, "SAMLMetadataDocument"); doc != "" {
 			if err := parseSAMLMetadata(doc, p); err != nil {
 				return err
@@ -348,47 +329,4 @@ func (s *Service) updateSAMLProvider(ctx context.Context, c *service.Call, in ma
 		return nil, err
 	}
 	return map[string]any{"SAMLProviderArn": p.ARN}, nil
-}
-
-func (s *Service) deleteSAMLProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, rec, err := loadSAMLByARN(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		return tx.Delete(ctx, c.Account, kindSAMLProvider, rec.Key)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) tagSAMLProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	_, err = s.updateSAML(ctx, c, in, func(p *SAMLProvider) error {
-		var err error
-		p.Tags, err = mergeTags(p.Tags, tags)
-		return err
-	})
-	return map[string]any{}, err
-}
-
-func (s *Service) untagSAMLProvider(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	_, err := s.updateSAML(ctx, c, in, func(p *SAMLProvider) error {
-		p.Tags = removeTags(p.Tags, in)
-		return nil
-	})
-	return map[string]any{}, err
-}
-
-func (s *Service) listSAMLProviderTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, _, err := loadSAMLByARN(ctx, s.Store, c, in)
-	if err != nil {
-		return nil, err
-	}
-	return paginateTags(p.Tags, in)
 }

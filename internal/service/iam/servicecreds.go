@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"time"
 
 	"github.com/iamd/iamd/internal/apierr"
@@ -162,11 +161,14 @@ func ownedServiceCred(ctx context.Context, r store.Reader, c *service.Call, in m
 	if err != nil {
 		return nil, nil, store.Record{}, err
 	}
-	sc, rec, err := get[ServiceCred](ctx, r, c.Account, kindServiceCred, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Parent != urec.Key) {
-		return nil, nil, rec, serviceCredNotFound(id)
-	}
+	sc, rec, err := ownedBy[ServiceCred](ctx, r, c.Account, kindServiceCred, id, urec.Key, serviceCredNotFound(id))
 	return u, sc, rec, err
+}
+
+// serviceCredIn is ownedServiceCred as a loader.
+func serviceCredIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*ServiceCred, store.Record, error) {
+	_, sc, rec, err := ownedServiceCred(ctx, r, c, in)
+	return sc, rec, err
 }
 
 func (s *Service) listServiceSpecificCredentials(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -244,34 +246,4 @@ func (s *Service) resetServiceSpecificCredential(ctx context.Context, c *service
 		return nil, err
 	}
 	return map[string]any{"ServiceSpecificCredential": out}, nil
-}
-
-func (s *Service) updateServiceSpecificCredential(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, sc, rec, err := ownedServiceCred(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		sc.Status = awsproto.Str(in, "Status")
-		rec.Data, rec.Updated = encode(sc), now(c)
-		return tx.Update(ctx, rec)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) deleteServiceSpecificCredential(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, _, rec, err := ownedServiceCred(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		return tx.Delete(ctx, c.Account, kindServiceCred, rec.Key)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
 }

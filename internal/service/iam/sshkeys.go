@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"strings"
 	"time"
 
@@ -167,11 +166,15 @@ func ownedSSHKey(ctx context.Context, r store.Reader, c *service.Call, userName,
 	if err != nil {
 		return nil, nil, store.Record{}, err
 	}
-	k, rec, err := get[SSHKey](ctx, r, c.Account, kindSSHKey, id)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Parent != urec.Key) {
-		return nil, nil, rec, apierr.New(apierr.NoSuchEntity, sshKeyNotFoundFmt, id)
-	}
+	k, rec, err := ownedBy[SSHKey](ctx, r, c.Account, kindSSHKey, id, urec.Key, apierr.New(apierr.NoSuchEntity, sshKeyNotFoundFmt, id))
 	return u, k, rec, err
+}
+
+// sshKeyIn is the loader of the key a request's UserName and SSHPublicKeyId
+// name.
+func sshKeyIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*SSHKey, store.Record, error) {
+	_, k, rec, err := ownedSSHKey(ctx, r, c, awsproto.Str(in, "UserName"), awsproto.Str(in, "SSHPublicKeyId"))
+	return k, rec, err
 }
 
 func (s *Service) getSSHPublicKey(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -213,34 +216,4 @@ func (s *Service) listSSHPublicKeys(ctx context.Context, c *service.Call, in map
 		list = append(list, k.meta(u.Name))
 	}
 	return p.out(map[string]any{"SSHPublicKeys": list}), nil
-}
-
-func (s *Service) updateSSHPublicKey(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, k, rec, err := ownedSSHKey(ctx, tx, c, awsproto.Str(in, "UserName"), awsproto.Str(in, "SSHPublicKeyId"))
-		if err != nil {
-			return err
-		}
-		k.Status = awsproto.Str(in, "Status")
-		rec.Data, rec.Updated = encode(k), now(c)
-		return tx.Update(ctx, rec)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
-}
-
-func (s *Service) deleteSSHPublicKey(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, _, rec, err := ownedSSHKey(ctx, tx, c, awsproto.Str(in, "UserName"), awsproto.Str(in, "SSHPublicKeyId"))
-		if err != nil {
-			return err
-		}
-		return tx.Delete(ctx, c.Account, kindSSHKey, rec.Key)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
 }

@@ -55,9 +55,6 @@ func (s *Service) userHandlers(m map[string]service.Handler) {
 	m["ListUsers"] = s.listUsers
 	m["UpdateUser"] = s.updateUser
 	m["DeleteUser"] = s.deleteUser
-	m["TagUser"] = s.tagUser
-	m["UntagUser"] = s.untagUser
-	m["ListUserTags"] = s.listUserTags
 }
 
 // LookupUser reads a user by name, for authentication.
@@ -305,45 +302,4 @@ func (s *Service) deleteUser(ctx context.Context, c *service.Call, in map[string
 		return nil, err
 	}
 	return map[string]any{}, nil
-}
-
-// updateUserDoc loads a user, lets fn change it and stores it, in one transaction.
-func (s *Service) updateUserDoc(ctx context.Context, c *service.Call, name string, fn func(tx store.Tx, u *User) error) error {
-	return s.Store.WithTx(ctx, func(tx store.Tx) error {
-		u, rec, err := loadUser(ctx, tx, c.Account, name)
-		if err != nil {
-			return err
-		}
-		if err := fn(tx, u); err != nil {
-			return err
-		}
-		rec.Data, rec.Ref, rec.Updated = encode(u), u.Boundary, now(c)
-		return tx.Update(ctx, rec)
-	})
-}
-
-func (s *Service) tagUser(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	tags, err := tagsIn(in)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, s.updateUserDoc(ctx, c, awsproto.Str(in, "UserName"), func(_ store.Tx, u *User) error {
-		u.Tags, err = mergeTags(u.Tags, tags)
-		return err
-	})
-}
-
-func (s *Service) untagUser(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return map[string]any{}, s.updateUserDoc(ctx, c, awsproto.Str(in, "UserName"), func(_ store.Tx, u *User) error {
-		u.Tags = removeTags(u.Tags, in)
-		return nil
-	})
-}
-
-func (s *Service) listUserTags(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	u, _, err := loadUser(ctx, s.Store, c.Account, awsproto.Str(in, "UserName"))
-	if err != nil {
-		return nil, err
-	}
-	return paginateTags(u.Tags, in)
 }

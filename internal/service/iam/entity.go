@@ -1,0 +1,180 @@
+package iam
+
+import (
+	"context"
+	"errors"
+
+	"github.com/iamd/iamd/internal/awsproto"
+	"github.com/iamd/iamd/internal/service"
+	"github.com/iamd/iamd/internal/store"
+)
+
+// loader reads the one entity of type T a request names, answering IAM's
+// NoSuchEntity, worded for that kind of entity, when there is none.
+type loader[T any] func(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*T, store.Record, error)
+
+// byName makes a loader from a lookup by name and the request member that
+// holds the name.
+func byName[T any](field string, load func(ctx context.Context, r store.Reader, account, name string) (*T, store.Record, error)) loader[T] {
+	return func(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*T, store.Record, error) {
+		return load(ctx, r, c.Account, awsproto.Str(in, field))
+	}
+}
+
+// Loaders of the entities requests name by a single member.
+var (
+	userIn       = byName("UserName", loadUser)
+	roleIn       = byName("RoleName", loadRole)
+	profileIn    = byName("InstanceProfileName", loadInstanceProfile)
+	serverCertIn = byName("ServerCertificateName", loadServerCert)
+	mfaIn        = byName("SerialNumber", loadMFA)
+)
+
+// indexed is a document whose record's index columns derive from it; modify
+// keeps them in step with the document.
+type indexed interface{ index(rec *store.Record) }
+
+// modify loads the entity load finds, lets fn change it and stores it, in one
+// transaction, and returns it as stored.
+func modify[T any](ctx context.Context, st store.Store, c *service.Call, in map[string]any, load loader[T], fn func(tx store.Tx, v *T) error) (*T, error) {
+	var out *T
+	err := st.WithTx(ctx, func(tx store.Tx) error {
+		v, rec, err := load(ctx, tx, c, in)
+		if err != nil {
+			return err
+		}
+		if err := fn(tx, v); err != nil {
+			return err
+		}
+		rec.Data, rec.Updated = encode(v), now(c)
+		if ix, ok := any(v).(indexed); ok {
+			ix.index(&rec)
+		}
+		out = v
+		return tx.Update(ctx, rec)
+	})
+	return out, err
+}
+
+// remove deletes the entity load finds, in one transaction.
+func remove[T any](ctx context.Context, st store.Store, c *service.Call, in map[string]any, load loader[T]) error {
+	return st.WithTx(ctx, func(tx store.Tx) error {
+		_, rec, err := load(ctx, tx, c, in)
+		if err != nil {
+			return err
+		}
+		return tx.Delete(ctx, rec.Account, rec.Kind, rec.Key)
+	})
+}
+
+// tagged is an entity document that carries IAM tags.
+type tagged interface{ tagList() *[]Tag }
+
+func (u *User) tagList() *[]Tag            { return &u.Tags }
+func (r *Role) tagList() *[]Tag            { return &r.Tags }
+func (p *InstanceProfile) tagList() *[]Tag { return &p.Tags }
+func (mp *ManagedPolicy) tagList() *[]Tag  { return &mp.Tags }
+func (p *OIDCProvider) tagList() *[]Tag    { return &p.Tags }
+func (p *SAMLProvider) tagList() *[]Tag    { return &p.Tags }
+func (sc *ServerCert) tagList() *[]Tag     { return &sc.Tags }
+func (d *MFADevice) tagList() *[]Tag       { return &d.Tags }
+
+// tagHandlers registers TagX, UntagX and ListXTags for every taggable kind
+// of entity; X is the noun IAM's operation names use.
+func (s *Service) tagHandlers(m map[string]service.Handler) {
+	addTagging(m, s, "User", userIn, nil)
+	addTagging(m, s, "Role", roleIn, nil)
+	addTagging(m, s, "InstanceProfile", profileIn, nil)
+	// AWS managed policies cannot be tagged, but listing their tags succeeds.
+	addTagging(m, s, "Policy", s.localPolicyIn, s.anyPolicyIn)
+	addTagging(m, s, "OpenIDConnectProvider", loadOIDCByARN, nil)
+	addTagging(m, s, "SAMLProvider", loadSAMLByARN, nil)
+	addTagging(m, s, "ServerCertificate", serverCertIn, nil)
+	addTagging(m, s, "MFADevice", mfaIn, nil)
+}
+
+// addTagging registers the tag operations of one kind of entity: load finds
+// the entity to tag or untag; read, when not nil, finds it for listing.
+func addTagging[T any, P interface {
+	*T
+	tagged
+}](m map[string]service.Handler, s *Service, noun string, load, read loader[T]) {
+	if read == nil {
+		read = load
+	}
+	m["Tag"+noun] = func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+		tags, err := tagsIn(in)
+		if err != nil {
+			return nil, err
+		}
+		_, err = modify(ctx, s.Store, c, in, load, func(_ store.Tx, v *T) error {
+			l := P(v).tagList()
+			merged, err := mergeTags(*l, tags)
+			*l = merged
+			return err
+		})
+		return map[string]any{}, err
+	}
+	m["Untag"+noun] = func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+		_, err := modify(ctx, s.Store, c, in, load, func(_ store.Tx, v *T) error {
+			l := P(v).tagList()
+			*l = removeTags(*l, in)
+			return nil
+		})
+		return map[string]any{}, err
+	}
+	m["List"+noun+"Tags"] = func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+		v, _, err := read(ctx, s.Store, c, in)
+		if err != nil {
+			return nil, err
+		}
+		return paginateTags(*P(v).tagList(), in)
+	}
+}
+
+// Users and roles index their permissions boundary as Ref, so boundary uses
+// are counted and listed by index.
+func (u *User) index(rec *store.Record) { rec.Ref = u.Boundary }
+func (r *Role) index(rec *store.Record) { rec.Ref = r.Boundary }
+
+// ownedBy loads record id of kind and checks that it is stored under parent
+// (a user key, or rootOwner); missing is IAM's error when it is not there or
+// belongs to someone else, so callers cannot probe other users' ids.
+func ownedBy[T any](ctx context.Context, r store.Reader, account, kind, id, parent string, missing error) (*T, store.Record, error) {
+	v, rec, err := get[T](ctx, r, account, kind, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Parent != parent) {
+		return nil, rec, missing
+	}
+	return v, rec, err
+}
+
+// statused is a credential document with an Active/Inactive status.
+type statused interface{ setStatus(status string) }
+
+func (k *AccessKey) setStatus(status string)    { k.Status = status }
+func (sc *SigningCert) setStatus(status string) { sc.Status = status }
+func (k *SSHKey) setStatus(status string)       { k.Status = status }
+func (sc *ServiceCred) setStatus(status string) { sc.Status = status }
+
+// updateStatus is the handler of an UpdateX operation that sets the Status of
+// the credential load finds.
+func updateStatus[T any, P interface {
+	*T
+	statused
+}](s *Service, load loader[T]) service.Handler {
+	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+		_, err := modify(ctx, s.Store, c, in, load, func(_ store.Tx, v *T) error {
+			P(v).setStatus(awsproto.Str(in, "Status"))
+			return nil
+		})
+		return map[string]any{}, err
+	}
+}
+
+// deleteHandler is the handler of a DeleteX operation that needs nothing
+// checked beyond finding the entity.
+func deleteHandler[T any](s *Service, load loader[T]) service.Handler {
+	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+		return map[string]any{}, remove(ctx, s.Store, c, in, load)
+	}
+}
