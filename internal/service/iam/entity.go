@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/iamd/iamd/internal/apierr"
 	"github.com/iamd/iamd/internal/awsproto"
 	"github.com/iamd/iamd/internal/service"
 	"github.com/iamd/iamd/internal/store"
@@ -177,4 +178,45 @@ func deleteHandler[T any](s *Service, load loader[T]) service.Handler {
 	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 		return map[string]any{}, remove(ctx, s.Store, c, in, load)
 	}
+}
+
+// byParent and byRef are the indexed queries for records of kind under a
+// parent or referring to ref.
+func byParent(account, kind, parent string) store.ListQuery {
+	return store.ListQuery{Account: account, Kind: kind, Parent: &parent}
+}
+
+func byRef(account, kind, ref string) store.ListQuery {
+	return store.ListQuery{Account: account, Kind: kind, Ref: &ref}
+}
+
+// conflict is a set of records that must be gone before an entity can be
+// deleted, with IAM's message while any is left.
+type conflict struct {
+	q   store.ListQuery
+	msg string
+}
+
+// policyConflicts are the inline policies and attachments of owner (a
+// user, group or role), in the order IAM checks them.
+func policyConflicts(account, owner string) []conflict {
+	return []conflict{
+		{byParent(account, kindInline, owner), "Cannot delete entity, must delete policies first."},
+		{byParent(account, kindAttachment, owner), "Cannot delete entity, must detach all policies first."},
+	}
+}
+
+// checkConflicts answers DeleteConflict for the first of list that still
+// has records, so the caller hears of them in IAM's order.
+func checkConflicts(ctx context.Context, r store.Reader, list ...conflict) error {
+	for _, dc := range list {
+		n, err := r.Count(ctx, dc.q)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return apierr.New(apierr.DeleteConflict, "%s", dc.msg)
+		}
+	}
+	return nil
 }

@@ -175,17 +175,6 @@ func (s *Service) updateGroup(ctx context.Context, c *service.Call, in map[strin
 	return map[string]any{}, nil
 }
 
-// groupDeleteConflicts lists, in the order IAM checks them, what must be gone
-// before a group can be deleted, with IAM's message for each.
-var groupDeleteConflicts = []struct {
-	kind, msg string
-	owner     bool // Parent is groupOwner(key) rather than the key
-}{
-	{kindMember, "Cannot delete entity, must remove users from group first.", false},
-	{kindInline, "Cannot delete entity, must delete policies first.", true},
-	{kindAttachment, "Cannot delete entity, must detach all policies first.", true},
-}
-
 func (s *Service) deleteGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	name := awsproto.Str(in, "GroupName")
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
@@ -193,18 +182,11 @@ func (s *Service) deleteGroup(ctx context.Context, c *service.Call, in map[strin
 		if err != nil {
 			return err
 		}
-		for _, dc := range groupDeleteConflicts {
-			parent := rec.Key
-			if dc.owner {
-				parent = groupOwner(rec.Key)
-			}
-			n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: dc.kind, Parent: &parent})
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return apierr.New(apierr.DeleteConflict, "%s", dc.msg)
-			}
+		// In the order IAM checks them.
+		list := append([]conflict{{byParent(c.Account, kindMember, rec.Key), "Cannot delete entity, must remove users from group first."}},
+			policyConflicts(c.Account, groupOwner(rec.Key))...)
+		if err := checkConflicts(ctx, tx, list...); err != nil {
+			return err
 		}
 		return tx.Delete(ctx, c.Account, kindGroup, rec.Key)
 	})

@@ -192,13 +192,9 @@ func (s *Service) deleteInstanceProfile(ctx context.Context, c *service.Call, in
 		if err != nil {
 			return err
 		}
-		parent := rec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Parent: &parent})
+		err = checkConflicts(ctx, tx, conflict{byParent(c.Account, kindProfileRole, rec.Key), "Cannot delete entity, must remove roles from instance profile first."})
 		if err != nil {
 			return err
-		}
-		if n > 0 {
-			return apierr.New(apierr.DeleteConflict, "Cannot delete entity, must remove roles from instance profile first.")
 		}
 		return tx.Delete(ctx, c.Account, kindInstanceProfile, rec.Key)
 	})

@@ -310,28 +310,9 @@ func (s *Service) updateAssumeRolePolicy(ctx context.Context, c *service.Call, i
 // still in an instance profile or has policies.
 // https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html
 func checkRoleDeletable(ctx context.Context, tx store.Tx, account, roleKey string) error {
-	ref := roleKey
-	n, err := tx.Count(ctx, store.ListQuery{Account: account, Kind: kindProfileRole, Ref: &ref})
-	if err != nil {
-		return err
-	}
-	if n > 0 {
-		return apierr.New(apierr.DeleteConflict, "Cannot delete entity, must remove roles from instance profile first.")
-	}
-	owner := roleOwner(roleKey)
-	for _, dc := range []struct{ kind, msg string }{
-		{kindInline, "Cannot delete entity, must delete policies first."},
-		{kindAttachment, "Cannot delete entity, must detach all policies first."},
-	} {
-		n, err := tx.Count(ctx, store.ListQuery{Account: account, Kind: dc.kind, Parent: &owner})
-		if err != nil {
-			return err
-		}
-		if n > 0 {
-			return apierr.New(apierr.DeleteConflict, "%s", dc.msg)
-		}
-	}
-	return nil
+	return checkConflicts(ctx, tx, append(
+		[]conflict{{byRef(account, kindProfileRole, roleKey), "Cannot delete entity, must remove roles from instance profile first."}},
+		policyConflicts(account, roleOwner(roleKey))...)...)
 }
 
 func (s *Service) deleteRole(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {

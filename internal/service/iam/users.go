@@ -252,20 +252,19 @@ func reparent(ctx context.Context, tx store.Tx, account, kind, oldParent, newPar
 	return nil
 }
 
-// deleteConflicts lists, in AWS's order, what must be gone before a user can
-// be deleted, with IAM's message for each.
-var userDeleteConflicts = []struct {
-	kind, msg string
-	owner     bool // Parent is userOwner(key) rather than the key
-}{
-	{kindLoginProfile, "Cannot delete entity, must delete login profile first.", false},
-	{kindAccessKey, "Cannot delete entity, must delete access keys first.", false},
-	{kindSigningCert, "Cannot delete entity, must delete signing certificates first.", false},
-	{kindSSHKey, "Cannot delete entity, must delete SSH public keys first.", false},
-	{kindServiceCred, "Cannot delete entity, must delete service specific credentials first.", false},
-	{kindMFA, "Cannot delete entity, must delete MFA device first.", false},
-	{kindInline, "Cannot delete entity, must delete policies first.", true},
-	{kindAttachment, "Cannot delete entity, must detach all policies first.", true},
+// userDeleteConflicts lists, in AWS's order, what must be gone before the
+// user with key k can be deleted, with IAM's message for each.
+func userDeleteConflicts(account, k string) []conflict {
+	const must = "Cannot delete entity, must "
+	return append([]conflict{
+		{byParent(account, kindLoginProfile, k), must + "delete login profile first."},
+		{byParent(account, kindAccessKey, k), must + "delete access keys first."},
+		{byParent(account, kindSigningCert, k), must + "delete signing certificates first."},
+		{byParent(account, kindSSHKey, k), must + "delete SSH public keys first."},
+		{byParent(account, kindServiceCred, k), must + "delete service specific credentials first."},
+		{byParent(account, kindMFA, k), must + "delete MFA device first."},
+	}, append(policyConflicts(account, userOwner(k)),
+		conflict{byRef(account, kindMember, k), must + "remove users from group first."})...)
 }
 
 func (s *Service) deleteUser(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -275,26 +274,8 @@ func (s *Service) deleteUser(ctx context.Context, c *service.Call, in map[string
 		if err != nil {
 			return err
 		}
-		for _, dc := range userDeleteConflicts {
-			parent := rec.Key
-			if dc.owner {
-				parent = userOwner(rec.Key)
-			}
-			n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: dc.kind, Parent: &parent})
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				return apierr.New(apierr.DeleteConflict, "%s", dc.msg)
-			}
-		}
-		ref := rec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindMember, Ref: &ref})
-		if err != nil {
+		if err := checkConflicts(ctx, tx, userDeleteConflicts(c.Account, rec.Key)...); err != nil {
 			return err
-		}
-		if n > 0 {
-			return apierr.New(apierr.DeleteConflict, "Cannot delete entity, must remove users from group first.")
 		}
 		return tx.Delete(ctx, c.Account, kindUser, rec.Key)
 	})
