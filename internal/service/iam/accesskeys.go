@@ -103,7 +103,7 @@ func (s *Service) NewAccessKey(ctx context.Context, tx store.Tx, account, parent
 // ImportAccessKey stores a key with a given id and secret (bootstrap keeps
 // the admin key stable across resets).
 func (s *Service) ImportAccessKey(ctx context.Context, tx store.Tx, account, parent, userName, id, secret string, at time.Time) (*AccessKey, string, error) {
-	n, err := tx.Count(ctx, store.ListQuery{Account: account, Kind: kindAccessKey, Parent: &parent})
+	n, err := tx.Count(ctx, byParent(account, kindAccessKey, parent))
 	if err != nil {
 		return nil, "", err
 	}
@@ -154,23 +154,13 @@ func (s *Service) listAccessKeys(ctx context.Context, c *service.Call, in map[st
 	if err != nil {
 		return nil, err
 	}
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindAccessKey, Parent: &parent}, in)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		k, err := decode[AccessKey](rec)
-		if err != nil {
-			return nil, err
-		}
+	return listOut(ctx, s.Store, byParent(c.Account, kindAccessKey, parent), in, "AccessKeyMetadata", func(k *AccessKey) any {
 		m := map[string]any{"AccessKeyId": k.ID, "Status": k.Status, "CreateDate": k.Created}
 		if !root {
 			m["UserName"] = user
 		}
-		list = append(list, m)
-	}
-	return p.out(map[string]any{"AccessKeyMetadata": list}), nil
+		return m
+	})
 }
 
 // ownedKey loads access key id and checks it belongs to the owner.

@@ -99,7 +99,7 @@ func (s *Service) getAccountAuthorizationDetails(ctx context.Context, c *service
 // inlineDetails lists an owner's inline policies as PolicyDetail shapes
 // (documents URL-encoded).
 func (s *Service) inlineDetails(ctx context.Context, c *service.Call, owner string) ([]any, error) {
-	recs, err := s.Store.List(ctx, store.ListQuery{Account: c.Account, Kind: kindInline, Parent: &owner})
+	recs, err := s.Store.List(ctx, byParent(c.Account, kindInline, owner))
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +116,7 @@ func (s *Service) inlineDetails(ctx context.Context, c *service.Call, owner stri
 
 // attachedDetails lists an owner's attached managed policies.
 func (s *Service) attachedDetails(ctx context.Context, c *service.Call, owner string) ([]any, error) {
-	recs, err := s.Store.List(ctx, store.ListQuery{Account: c.Account, Kind: kindAttachment, Parent: &owner})
+	recs, err := s.Store.List(ctx, byParent(c.Account, kindAttachment, owner))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +147,7 @@ func (s *Service) userDetail(ctx context.Context, c *service.Call, rec store.Rec
 		return nil, err
 	}
 	ref := rec.Key
-	members, err := s.Store.List(ctx, store.ListQuery{Account: c.Account, Kind: kindMember, Ref: &ref})
+	members, err := s.Store.List(ctx, byRef(c.Account, kindMember, ref))
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (s *Service) roleDetail(ctx context.Context, c *service.Call, rec store.Rec
 // query on the profile-role links), rendered as InstanceProfile shapes.
 func (s *Service) roleProfiles(ctx context.Context, c *service.Call, roleKey string) ([]any, error) {
 	ref := roleKey
-	links, err := s.Store.List(ctx, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Ref: &ref})
+	links, err := s.Store.List(ctx, byRef(c.Account, kindProfileRole, ref))
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +251,7 @@ func (s *Service) policyDetail(ctx context.Context, c *service.Call, p *resolved
 		versions = []any{awsVersion(p.aws).out(true, true)}
 	} else {
 		parent := p.rec.Key
-		recs, err := s.Store.List(ctx, store.ListQuery{Account: c.Account, Kind: kindPolicyVersion, Parent: &parent})
+		recs, err := s.Store.List(ctx, byParent(c.Account, kindPolicyVersion, parent))
 		if err != nil {
 			return nil, err
 		}

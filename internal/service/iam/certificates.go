@@ -236,19 +236,9 @@ func (s *Service) getServerCertificate(ctx context.Context, c *service.Call, in 
 }
 
 func (s *Service) listServerCertificates(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindServerCert, PathPrefix: awsproto.Str(in, "PathPrefix")}, in)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		sc, err := decode[ServerCert](rec)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, sc.meta())
-	}
-	return p.out(map[string]any{"ServerCertificateMetadataList": list}), nil
+	return listOut(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindServerCert, PathPrefix: awsproto.Str(in, "PathPrefix")}, in, "ServerCertificateMetadataList", func(sc *ServerCert) any {
+		return sc.meta()
+	})
 }
 
 func (s *Service) updateServerCertificate(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -338,14 +328,14 @@ func (s *Service) uploadSigningCertificate(ctx context.Context, c *service.Call,
 		if err != nil {
 			return err
 		}
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindSigningCert, Ref: &fp})
+		n, err := tx.Count(ctx, byRef(c.Account, kindSigningCert, fp))
 		if err != nil {
 			return err
 		}
 		if n > 0 {
 			return apierr.New("DuplicateCertificate", "The certificate is already associated with a user in this account.")
 		}
-		if n, err = tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindSigningCert, Parent: &parent}); err != nil {
+		if n, err = tx.Count(ctx, byParent(c.Account, kindSigningCert, parent)); err != nil {
 			return err
 		}
 		if n >= maxSigningCerts {
@@ -388,17 +378,7 @@ func (s *Service) listSigningCertificates(ctx context.Context, c *service.Call, 
 	if err != nil {
 		return nil, err
 	}
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindSigningCert, Parent: &parent}, in)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		sc, err := decode[SigningCert](rec)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, sc.out(user))
-	}
-	return p.out(map[string]any{"Certificates": list}), nil
+	return listOut(ctx, s.Store, byParent(c.Account, kindSigningCert, parent), in, "Certificates", func(sc *SigningCert) any {
+		return sc.out(user)
+	})
 }

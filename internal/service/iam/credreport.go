@@ -315,12 +315,12 @@ func (s *Service) credReportRows(ctx context.Context, r store.Reader, c *service
 // owner whose records have Parent parent.
 func (s *Service) credOwnerFacts(ctx context.Context, r store.Reader, account, parent string, row *credRow) error {
 	p := parent
-	n, err := r.Count(ctx, store.ListQuery{Account: account, Kind: kindMFA, Parent: &p})
+	n, err := r.Count(ctx, byParent(account, kindMFA, p))
 	if err != nil {
 		return err
 	}
 	row.MFA = n > 0
-	keys, err := r.List(ctx, store.ListQuery{Account: account, Kind: kindAccessKey, Parent: &p})
+	keys, err := r.List(ctx, byParent(account, kindAccessKey, p))
 	if err != nil {
 		return err
 	}
@@ -332,7 +332,7 @@ func (s *Service) credOwnerFacts(ctx context.Context, r store.Reader, account, p
 		row.Keys = append(row.Keys, credKey{Active: k.Status == "Active", Created: k.Created, LastUsed: k.LastUsed})
 	}
 	slices.SortStableFunc(row.Keys, func(a, b credKey) int { return a.Created.Compare(b.Created) })
-	certs, err := r.List(ctx, store.ListQuery{Account: account, Kind: kindSigningCert, Parent: &p})
+	certs, err := r.List(ctx, byParent(account, kindSigningCert, p))
 	if err != nil {
 		return err
 	}

@@ -220,3 +220,31 @@ func checkConflicts(ctx context.Context, r store.Reader, list ...conflict) error
 	}
 	return nil
 }
+
+// decodeAll decodes each record as T and maps it with fn.
+func decodeAll[T any](recs []store.Record, fn func(v *T) any) ([]any, error) {
+	list := make([]any, 0, len(recs))
+	for _, rec := range recs {
+		v, err := decode[T](rec)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, fn(v))
+	}
+	return list, nil
+}
+
+// listOut answers a paginated List operation: the page of q the request's
+// Marker and MaxItems select, each record decoded as T and mapped by fn into
+// the member field.
+func listOut[T any](ctx context.Context, r store.Reader, q store.ListQuery, in map[string]any, field string, fn func(v *T) any) (map[string]any, error) {
+	p, err := listPage(ctx, r, q, in)
+	if err != nil {
+		return nil, err
+	}
+	list, err := decodeAll(p.recs, fn)
+	if err != nil {
+		return nil, err
+	}
+	return p.out(map[string]any{field: list}), nil
+}

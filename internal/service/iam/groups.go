@@ -90,7 +90,7 @@ func (s *Service) getGroup(ctx context.Context, c *service.Call, in map[string]a
 		return nil, err
 	}
 	parent := rec.Key
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindMember, Parent: &parent}, in)
+	p, err := listPage(ctx, s.Store, byParent(c.Account, kindMember, parent), in)
 	if err != nil {
 		return nil, err
 	}
@@ -111,19 +111,9 @@ func (s *Service) getGroup(ctx context.Context, c *service.Call, in map[string]a
 }
 
 func (s *Service) listGroups(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindGroup, PathPrefix: awsproto.Str(in, "PathPrefix")}, in)
-	if err != nil {
-		return nil, err
-	}
-	groups := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		g, err := decode[Group](rec)
-		if err != nil {
-			return nil, err
-		}
-		groups = append(groups, g.out())
-	}
-	return p.out(map[string]any{"Groups": groups}), nil
+	return listOut(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindGroup, PathPrefix: awsproto.Str(in, "PathPrefix")}, in, "Groups", func(g *Group) any {
+		return g.out()
+	})
 }
 
 func (s *Service) updateGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -214,7 +204,7 @@ func (s *Service) addUserToGroup(ctx context.Context, c *service.Call, in map[st
 			return err
 		}
 		ref := urec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindMember, Ref: &ref})
+		n, err := tx.Count(ctx, byRef(c.Account, kindMember, ref))
 		if err != nil {
 			return err
 		}
@@ -261,7 +251,7 @@ func (s *Service) listGroupsForUser(ctx context.Context, c *service.Call, in map
 		return nil, err
 	}
 	ref := urec.Key
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindMember, Ref: &ref}, in)
+	p, err := listPage(ctx, s.Store, byRef(c.Account, kindMember, ref), in)
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func (s *Service) LoadIdentityPolicies(ctx context.Context, r store.Reader, acco
 	owners := []struct{ kind, key string }{{entityKind, rec.Key}}
 	if entityKind == kindUser {
 		ref := rec.Key
-		members, err := r.List(ctx, store.ListQuery{Account: account, Kind: kindMember, Ref: &ref})
+		members, err := r.List(ctx, byRef(account, kindMember, ref))
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func (s *Service) LoadIdentityPolicies(ctx context.Context, r store.Reader, acco
 	}
 	for _, o := range owners {
 		owner := polOwner(o.kind, o.key)
-		inl, err := r.List(ctx, store.ListQuery{Account: account, Kind: kindInline, Parent: &owner})
+		inl, err := r.List(ctx, byParent(account, kindInline, owner))
 		if err != nil {
 			return nil, err
 		}
@@ -111,7 +111,7 @@ func (s *Service) LoadIdentityPolicies(ctx context.Context, r store.Reader, acco
 			}
 			out.Inline = append(out.Inline, SourcedPolicy{Source: o.kind, Name: ip.Name, Document: ip.Document})
 		}
-		att, err := r.List(ctx, store.ListQuery{Account: account, Kind: kindAttachment, Parent: &owner})
+		att, err := r.List(ctx, byParent(account, kindAttachment, owner))
 		if err != nil {
 			return nil, err
 		}

@@ -74,7 +74,7 @@ func (s *Service) putInlinePolicy(kind string) service.Handler {
 			k := inlineKey(owner, pname)
 			// The quota covers all of the entity's inline policies together;
 			// the one being replaced does not count.
-			recs, err := tx.List(ctx, store.ListQuery{Account: c.Account, Kind: kindInline, Parent: &owner})
+			recs, err := tx.List(ctx, byParent(c.Account, kindInline, owner))
 			if err != nil {
 				return err
 			}
@@ -161,18 +161,8 @@ func (s *Service) listInlinePolicies(kind string) service.Handler {
 			return nil, err
 		}
 		owner := polOwner(kind, erec.Key)
-		pg, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindInline, Parent: &owner}, in)
-		if err != nil {
-			return nil, err
-		}
-		names := make([]any, 0, len(pg.recs))
-		for _, rec := range pg.recs {
-			ip, err := decode[InlinePolicy](rec)
-			if err != nil {
-				return nil, err
-			}
-			names = append(names, ip.Name)
-		}
-		return pg.out(map[string]any{"PolicyNames": names}), nil
+		return listOut(ctx, s.Store, byParent(c.Account, kindInline, owner), in, "PolicyNames", func(ip *InlinePolicy) any {
+			return ip.Name
+		})
 	}
 }

@@ -163,7 +163,7 @@ func (s *Service) listInstanceProfilesForRole(ctx context.Context, c *service.Ca
 		return nil, err
 	}
 	ref := rrec.Key
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Ref: &ref}, in)
+	p, err := listPage(ctx, s.Store, byRef(c.Account, kindProfileRole, ref), in)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +219,7 @@ func (s *Service) addRoleToInstanceProfile(ctx context.Context, c *service.Call,
 			return protectedRole(role.Name)
 		}
 		parent := prec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Parent: &parent})
+		n, err := tx.Count(ctx, byParent(c.Account, kindProfileRole, parent))
 		if err != nil {
 			return err
 		}

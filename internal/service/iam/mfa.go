@@ -209,7 +209,7 @@ func (s *Service) enableMFADevice(ctx context.Context, c *service.Call, in map[s
 		if rec.Parent != "" {
 			return apierr.New(apierr.EntityAlreadyExists, msgMFAInUse)
 		}
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindMFA, Parent: &parent})
+		n, err := tx.Count(ctx, byParent(c.Account, kindMFA, parent))
 		if err != nil {
 			return err
 		}
@@ -372,24 +372,14 @@ func (s *Service) listMFADevices(ctx context.Context, c *service.Call, in map[st
 		}
 		user = u.Name
 	}
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindMFA, Parent: &parent}, in)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		d, err := decode[MFADevice](rec)
-		if err != nil {
-			return nil, err
-		}
+	return listOut(ctx, s.Store, byParent(c.Account, kindMFA, parent), in, "MFADevices", func(d *MFADevice) any {
 		m := map[string]any{"SerialNumber": d.Serial, "EnableDate": d.Enabled}
 		// Root has no user name; as for root's access keys, it is left out.
 		if user != "" {
 			m["UserName"] = user
 		}
-		list = append(list, m)
-	}
-	return p.out(map[string]any{"MFADevices": list}), nil
+		return m
+	})
 }
 
 func (s *Service) listVirtualMFADevices(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -511,6 +501,6 @@ func (s *Service) VerifyMFACode(ctx context.Context, account, serialNumber, owne
 // assigned in account.
 func (s *Service) HasMFA(ctx context.Context, account, ownerUserName string) (bool, error) {
 	parent := mfaOwnerParent(ownerUserName)
-	n, err := s.Store.Count(ctx, store.ListQuery{Account: account, Kind: kindMFA, Parent: &parent})
+	n, err := s.Store.Count(ctx, byParent(account, kindMFA, parent))
 	return n > 0, err
 }

@@ -214,13 +214,9 @@ func (s *Service) listOIDCProviders(ctx context.Context, c *service.Call, in map
 	if err != nil {
 		return nil, err
 	}
-	list := make([]any, 0, len(recs))
-	for _, rec := range recs {
-		p, err := decode[OIDCProvider](rec)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, map[string]any{"Arn": p.ARN})
+	list, err := decodeAll(recs, func(p *OIDCProvider) any { return map[string]any{"Arn": p.ARN} })
+	if err != nil {
+		return nil, err
 	}
 	return map[string]any{"OpenIDConnectProviderList": list}, nil
 }

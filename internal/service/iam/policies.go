@@ -262,7 +262,7 @@ type policyUsage struct{ attachments, boundaries int }
 // attachmentCount counts the attachments of a policy (an indexed count).
 func attachmentCount(ctx context.Context, r store.Reader, account, policyARN string) (int, error) {
 	ref := policyARN
-	return r.Count(ctx, store.ListQuery{Account: account, Kind: kindAttachment, Ref: &ref})
+	return r.Count(ctx, byRef(account, kindAttachment, ref))
 }
 
 // out renders a policy for GetPolicy (full) or ListPolicies (full=false:
@@ -395,7 +395,7 @@ func (b *boundaryUses) n(policyARN string) int {
 	total := 0
 	for _, kind := range []string{kindUser, kindRole} {
 		ref := policyARN
-		n, err := b.r.Count(b.ctx, store.ListQuery{Account: b.account, Kind: kind, Ref: &ref})
+		n, err := b.r.Count(b.ctx, byRef(b.account, kind, ref))
 		if err != nil {
 			b.err = err
 			return 0
@@ -542,14 +542,14 @@ func (s *Service) deletePolicy(ctx context.Context, c *service.Call, in map[stri
 			return apierr.New(apierr.DeleteConflict, "Cannot delete a policy attached to entities.")
 		}
 		parent := p.rec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindPolicyVersion, Parent: &parent})
+		n, err := tx.Count(ctx, byParent(c.Account, kindPolicyVersion, parent))
 		if err != nil {
 			return err
 		}
 		if n > 1 {
 			return apierr.New(apierr.DeleteConflict, "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 		}
-		if _, err := tx.DeleteAll(ctx, store.ListQuery{Account: c.Account, Kind: kindPolicyVersion, Parent: &parent}); err != nil {
+		if _, err := tx.DeleteAll(ctx, byParent(c.Account, kindPolicyVersion, parent)); err != nil {
 			return err
 		}
 		return tx.Delete(ctx, c.Account, kindPolicy, p.rec.Key)
@@ -586,7 +586,7 @@ func (s *Service) createPolicyVersion(ctx context.Context, c *service.Call, in m
 			return err
 		}
 		parent := p.rec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindPolicyVersion, Parent: &parent})
+		n, err := tx.Count(ctx, byParent(c.Account, kindPolicyVersion, parent))
 		if err != nil {
 			return err
 		}
@@ -660,19 +660,9 @@ func (s *Service) listPolicyVersions(ctx context.Context, c *service.Call, in ma
 		return map[string]any{"Versions": []any{awsVersion(p.aws).out(true, false)}, "IsTruncated": false}, nil
 	}
 	parent := p.rec.Key
-	pg, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindPolicyVersion, Parent: &parent}, in)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]any, 0, len(pg.recs))
-	for _, rec := range pg.recs {
-		v, err := decode[PolicyVersion](rec)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v.out(v.ID == p.local.DefaultVersion, false))
-	}
-	return pg.out(map[string]any{"Versions": out}), nil
+	return listOut(ctx, s.Store, byParent(c.Account, kindPolicyVersion, parent), in, "Versions", func(v *PolicyVersion) any {
+		return v.out(v.ID == p.local.DefaultVersion, false)
+	})
 }
 
 func (s *Service) deletePolicyVersion(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -811,7 +801,7 @@ func (s *Service) attachPolicy(kind string) service.Handler {
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindAttachment, Parent: &owner})
+			n, err := tx.Count(ctx, byParent(c.Account, kindAttachment, owner))
 			if err != nil {
 				return err
 			}

@@ -239,21 +239,11 @@ func (s *Service) getRole(ctx context.Context, c *service.Call, in map[string]an
 }
 
 func (s *Service) listRoles(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindRole, PathPrefix: awsproto.Str(in, "PathPrefix")}, in)
-	if err != nil {
-		return nil, err
-	}
-	roles := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		role, err := decode[Role](rec)
-		if err != nil {
-			return nil, err
-		}
+	return listOut(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindRole, PathPrefix: awsproto.Str(in, "PathPrefix")}, in, "Roles", func(role *Role) any {
 		// ListRoles leaves out tags, boundary and RoleLastUsed:
 		// https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListRoles.html
-		roles = append(roles, role.out(roleList))
-	}
-	return p.out(map[string]any{"Roles": roles}), nil
+		return role.out(roleList)
+	})
 }
 
 func (s *Service) updateRole(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -498,7 +488,7 @@ func (s *Service) deleteServiceLinkedRole(ctx context.Context, c *service.Call, 
 		// The service removes its own role's policies along with the role;
 		// an instance profile still holding it blocks deletion as for any role.
 		ref := rec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindProfileRole, Ref: &ref})
+		n, err := tx.Count(ctx, byRef(c.Account, kindProfileRole, ref))
 		if err != nil {
 			return err
 		}
@@ -507,7 +497,7 @@ func (s *Service) deleteServiceLinkedRole(ctx context.Context, c *service.Call, 
 		}
 		owner := roleOwner(rec.Key)
 		for _, kind := range []string{kindInline, kindAttachment} {
-			if _, err := tx.DeleteAll(ctx, store.ListQuery{Account: c.Account, Kind: kind, Parent: &owner}); err != nil {
+			if _, err := tx.DeleteAll(ctx, byParent(c.Account, kind, owner)); err != nil {
 				return err
 			}
 		}

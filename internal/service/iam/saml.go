@@ -305,13 +305,11 @@ func (s *Service) listSAMLProviders(ctx context.Context, c *service.Call, in map
 	if err != nil {
 		return nil, err
 	}
-	list := make([]any, 0, len(recs))
-	for _, rec := range recs {
-		p, err := decode[SAMLProvider](rec)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, map[string]any{"Arn": p.ARN, "CreateDate": p.Created, "ValidUntil": p.ValidUntil})
+	list, err := decodeAll(recs, func(p *SAMLProvider) any {
+		return map[string]any{"Arn": p.ARN, "CreateDate": p.Created, "ValidUntil": p.ValidUntil}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return map[string]any{"SAMLProviderList": list}, nil
 }

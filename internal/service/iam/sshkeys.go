@@ -142,7 +142,7 @@ func (s *Service) uploadSSHPublicKey(ctx context.Context, c *service.Call, in ma
 		if n > 0 {
 			return apierr.New("DuplicateSSHPublicKey", "The SSH public key is already associated with user %s.", u.Name)
 		}
-		if n, err = tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindSSHKey, Parent: &parent}); err != nil {
+		if n, err = tx.Count(ctx, byParent(c.Account, kindSSHKey, parent)); err != nil {
 			return err
 		}
 		if n >= maxSSHKeys {
@@ -203,17 +203,7 @@ func (s *Service) listSSHPublicKeys(ctx context.Context, c *service.Call, in map
 		return nil, err
 	}
 	parent := urec.Key
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindSSHKey, Parent: &parent}, in)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		k, err := decode[SSHKey](rec)
-		if err != nil {
-			return nil, err
-		}
-		list = append(list, k.meta(u.Name))
-	}
-	return p.out(map[string]any{"SSHPublicKeys": list}), nil
+	return listOut(ctx, s.Store, byParent(c.Account, kindSSHKey, parent), in, "SSHPublicKeys", func(k *SSHKey) any {
+		return k.meta(u.Name)
+	})
 }

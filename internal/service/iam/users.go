@@ -129,22 +129,12 @@ func (s *Service) getUser(ctx context.Context, c *service.Call, in map[string]an
 }
 
 func (s *Service) listUsers(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	p, err := listPage(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindUser, PathPrefix: awsproto.Str(in, "PathPrefix")}, in)
-	if err != nil {
-		return nil, err
-	}
-	users := make([]any, 0, len(p.recs))
-	for _, rec := range p.recs {
-		u, err := decode[User](rec)
-		if err != nil {
-			return nil, err
-		}
+	return listOut(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindUser, PathPrefix: awsproto.Str(in, "PathPrefix")}, in, "Users", func(u *User) any {
 		// ListUsers leaves tags and boundaries out; GetUser has them.
 		m := u.out(false)
 		delete(m, "PermissionsBoundary")
-		users = append(users, m)
-	}
-	return p.out(map[string]any{"Users": users}), nil
+		return m
+	})
 }
 
 func (s *Service) updateUser(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
@@ -209,7 +199,7 @@ func (s *Service) renameUserRefs(ctx context.Context, tx store.Tx, c *service.Ca
 	}
 	// Group memberships reference the user through Ref.
 	old := oldKey
-	recs, err := tx.List(ctx, store.ListQuery{Account: c.Account, Kind: kindMember, Ref: &old})
+	recs, err := tx.List(ctx, byRef(c.Account, kindMember, old))
 	if err != nil {
 		return err
 	}
@@ -230,7 +220,7 @@ func (s *Service) renameUserRefs(ctx context.Context, tx store.Tx, c *service.Ca
 // when non-nil, may adjust each record further.
 func reparent(ctx context.Context, tx store.Tx, account, kind, oldParent, newParent string, fix func(*store.Record)) error {
 	op := oldParent
-	recs, err := tx.List(ctx, store.ListQuery{Account: account, Kind: kind, Parent: &op})
+	recs, err := tx.List(ctx, byParent(account, kind, op))
 	if err != nil {
 		return err
 	}
