@@ -103,7 +103,7 @@ func TestAssumeRootDeletesMemberRootKeys(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AssumeRoot: %v", err)
 	}
-	if exp := aws.ToTime(ar.Credentials.Expiration); exp.Sub(time.Now()) > 901*time.Second {
+	if exp := aws.ToTime(ar.Credentials.Expiration); time.Until(exp) > 901*time.Second {
 		t.Fatalf("root session expires at %v: more than 15 minutes", exp)
 	}
 	cfg := env.Config(aws.ToString(ar.Credentials.AccessKeyId), aws.ToString(ar.Credentials.SecretAccessKey), aws.ToString(ar.Credentials.SessionToken))
