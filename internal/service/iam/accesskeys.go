@@ -163,26 +163,6 @@ func (s *Service) listAccessKeys(ctx context.Context, c *service.Call, in map[st
 	})
 }
 
-// ownedKey loads access key id and checks it belongs to the owner.
-func ownedKey(ctx context.Context, r store.Reader, c *service.Call, id, user string, root bool) (*AccessKey, store.Record, error) {
-	parent, err := ownerParent(ctx, r, c, user, root)
-	if err != nil {
-		return nil, store.Record{}, err
-	}
-	return ownedBy[AccessKey](ctx, r, c.Account, kindAccessKey, id, parent,
-		apierr.New(apierr.NoSuchEntity, "The Access Key with id %s cannot be found.", id))
-}
-
-// accessKeyIn is the loader of the access key a request's AccessKeyId names,
-// of the owner keyOwner finds.
-func accessKeyIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*AccessKey, store.Record, error) {
-	user, root, err := keyOwner(c, in)
-	if err != nil {
-		return nil, store.Record{}, err
-	}
-	return ownedKey(ctx, r, c, awsproto.Str(in, "AccessKeyId"), user, root)
-}
-
 func (s *Service) getAccessKeyLastUsed(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	id := awsproto.Str(in, "AccessKeyId")
 	k, rec, err := LookupAccessKey(ctx, s.Store, id)

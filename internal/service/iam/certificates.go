@@ -243,30 +243,14 @@ func (s *Service) listServerCertificates(ctx context.Context, c *service.Call, i
 
 func (s *Service) updateServerCertificate(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	name := awsproto.Str(in, "ServerCertificateName")
-	newName, newPath := awsproto.Str(in, "NewServerCertificateName"), awsproto.Str(in, "NewPath")
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
 		sc, rec, err := loadServerCert(ctx, tx, c.Account, name)
 		if err != nil {
 			return err
 		}
-		if newPath != "" {
-			sc.Path = newPath
-		}
-		if newName != "" {
-			sc.Name = newName
-		}
+		applyRename(in, "NewServerCertificateName", &sc.Name, &sc.Path)
 		sc.ARN = iamARN(c, "server-certificate", sc.Path, sc.Name)
-		if key(sc.Name) == rec.Key {
-			rec.Path, rec.Data, rec.Updated = sc.Path, encode(sc), now(c)
-			return tx.Update(ctx, rec)
-		}
-		if err := tx.Delete(ctx, c.Account, kindServerCert, rec.Key); err != nil {
-			return err
-		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindServerCert, Key: key(sc.Name), ID: sc.ID, Path: sc.Path, Data: encode(sc), Created: rec.Created, Updated: now(c)})
-		if errors.Is(err, store.ErrConflict) {
-			return serverCertExists(sc.Name)
-		}
+		_, err = saveRenamed(ctx, tx, c, rec, sc, sc.Name, sc.Path, serverCertExists(sc.Name))
 		return err
 	})
 	if err != nil {
@@ -347,26 +331,6 @@ func (s *Service) uploadSigningCertificate(ctx context.Context, c *service.Call,
 		return nil, err
 	}
 	return map[string]any{"Certificate": sc.out(user)}, nil
-}
-
-// ownedSigningCert loads certificate id and checks it belongs to the owner.
-func ownedSigningCert(ctx context.Context, r store.Reader, c *service.Call, id, user string, root bool) (*SigningCert, store.Record, error) {
-	parent, err := ownerParent(ctx, r, c, user, root)
-	if err != nil {
-		return nil, store.Record{}, err
-	}
-	return ownedBy[SigningCert](ctx, r, c.Account, kindSigningCert, id, parent,
-		apierr.New(apierr.NoSuchEntity, "The Certificate with id %s cannot be found.", id))
-}
-
-// signingCertIn is the loader of the certificate a request's CertificateId
-// names, of the owner keyOwner finds.
-func signingCertIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*SigningCert, store.Record, error) {
-	user, root, err := keyOwner(c, in)
-	if err != nil {
-		return nil, store.Record{}, err
-	}
-	return ownedSigningCert(ctx, r, c, awsproto.Str(in, "CertificateId"), user, root)
 }
 
 func (s *Service) listSigningCertificates(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {

@@ -149,6 +149,29 @@ func ownedBy[T any](ctx context.Context, r store.Reader, account, kind, id, pare
 	return v, rec, err
 }
 
+// ownedCredIn makes the loader of a credential of kind that belongs to the
+// owner keyOwner finds (a user, or the calling root user), by the id in the
+// request member idField; noun words IAM's NoSuchEntity.
+func ownedCredIn[T any](kind, idField, noun string) loader[T] {
+	return func(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*T, store.Record, error) {
+		user, root, err := keyOwner(c, in)
+		if err != nil {
+			return nil, store.Record{}, err
+		}
+		parent, err := ownerParent(ctx, r, c, user, root)
+		if err != nil {
+			return nil, store.Record{}, err
+		}
+		id := awsproto.Str(in, idField)
+		return ownedBy[T](ctx, r, c.Account, kind, id, parent, apierr.New(apierr.NoSuchEntity, "The %s with id %s cannot be found.", noun, id))
+	}
+}
+
+var (
+	accessKeyIn   = ownedCredIn[AccessKey](kindAccessKey, "AccessKeyId", "Access Key")
+	signingCertIn = ownedCredIn[SigningCert](kindSigningCert, "CertificateId", "Certificate")
+)
+
 // statused is a credential document with an Active/Inactive status.
 type statused interface{ setStatus(status string) }
 
@@ -247,4 +270,41 @@ func listOut[T any](ctx context.Context, r store.Reader, q store.ListQuery, in m
 		return nil, err
 	}
 	return p.out(map[string]any{field: list}), nil
+}
+
+// applyRename applies an UpdateX request's NewPath and new name (the member
+// newNameField), where given, to an entity's name and path.
+func applyRename(in map[string]any, newNameField string, name, path *string) {
+	if p := awsproto.Str(in, "NewPath"); p != "" {
+		*path = p
+	}
+	if n := awsproto.Str(in, newNameField); n != "" {
+		*name = n
+	}
+}
+
+// saveRenamed stores v, loaded as rec, after an UpdateX that may have changed
+// its name and path. IAM names are keys, so a new name deletes the record and
+// inserts it again under the new key; exists is the answer when that name is
+// taken. It returns the key the entity had, for moving the records that
+// refer to it.
+func saveRenamed(ctx context.Context, tx store.Tx, c *service.Call, rec store.Record, v any, name, path string, exists error) (oldKey string, err error) {
+	oldKey = rec.Key
+	rec.Key, rec.Path, rec.Data, rec.Updated = key(name), path, encode(v), now(c)
+	if ix, ok := v.(indexed); ok {
+		ix.index(&rec)
+	}
+	if rec.Key == oldKey {
+		return oldKey, tx.Update(ctx, rec)
+	}
+	if err := tx.Delete(ctx, rec.Account, rec.Kind, oldKey); err != nil {
+		return oldKey, err
+	}
+	rec.Version = 0 // a new record to the store
+	if err := tx.Insert(ctx, rec); errors.Is(err, store.ErrConflict) {
+		return oldKey, exists
+	} else if err != nil {
+		return oldKey, err
+	}
+	return oldKey, nil
 }

@@ -118,36 +118,19 @@ func (s *Service) listGroups(ctx context.Context, c *service.Call, in map[string
 
 func (s *Service) updateGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	name := awsproto.Str(in, "GroupName")
-	newName, newPath := awsproto.Str(in, "NewGroupName"), awsproto.Str(in, "NewPath")
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
 		g, rec, err := loadGroup(ctx, tx, c.Account, name)
 		if err != nil {
 			return err
 		}
-		if newPath != "" {
-			g.Path = newPath
-		}
-		if newName != "" {
-			g.Name = newName
-		}
+		applyRename(in, "NewGroupName", &g.Name, &g.Path)
 		g.ARN = iamARN(c, "group", g.Path, g.Name)
-		oldKey := rec.Key
-		if key(g.Name) == oldKey {
-			rec.Path, rec.Data, rec.Updated = g.Path, encode(g), now(c)
-			return tx.Update(ctx, rec)
-		}
-		// A rename moves the group and every record naming it: memberships
-		// (keyed group|user, Parent group) and owner-scoped policy records.
-		if err := tx.Delete(ctx, c.Account, kindGroup, oldKey); err != nil {
+		oldKey, err := saveRenamed(ctx, tx, c, rec, g, g.Name, g.Path, apierr.Exists("Group", g.Name))
+		if err != nil || oldKey == key(g.Name) {
 			return err
 		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindGroup, Key: key(g.Name), ID: g.ID, Path: g.Path, Data: encode(g), Created: g.Created})
-		if errors.Is(err, store.ErrConflict) {
-			return apierr.Exists("Group", g.Name)
-		}
-		if err != nil {
-			return err
-		}
+		// A rename moves every record naming the group: memberships (keyed
+		// group|user, Parent group) and owner-scoped policy records.
 		newKey := key(g.Name)
 		if err := reparent(ctx, tx, c.Account, kindMember, oldKey, newKey, nil); err != nil {
 			return err

@@ -139,37 +139,19 @@ func (s *Service) listUsers(ctx context.Context, c *service.Call, in map[string]
 
 func (s *Service) updateUser(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	name := awsproto.Str(in, "UserName")
-	newName, newPath := awsproto.Str(in, "NewUserName"), awsproto.Str(in, "NewPath")
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
 		u, rec, err := loadUser(ctx, tx, c.Account, name)
 		if err != nil {
 			return err
 		}
-		if newPath != "" {
-			u.Path = newPath
-		}
-		oldKey := rec.Key
-		if newName != "" {
-			u.Name = newName
-		}
+		applyRename(in, "NewUserName", &u.Name, &u.Path)
 		u.ARN = iamARN(c, "user", u.Path, u.Name)
-		if key(u.Name) == oldKey {
-			rec.Path, rec.Ref, rec.Data = u.Path, u.Boundary, encode(u)
-			rec.Updated = now(c)
-			return tx.Update(ctx, rec)
-		}
-		// A rename moves the record and every record that refers to the
-		// user by name (group memberships, keys, inline policies...).
-		if err := tx.Delete(ctx, c.Account, kindUser, oldKey); err != nil {
+		oldKey, err := saveRenamed(ctx, tx, c, rec, u, u.Name, u.Path, apierr.Exists("User", u.Name))
+		if err != nil || oldKey == key(u.Name) {
 			return err
 		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindUser, Key: key(u.Name), ID: u.ID, Path: u.Path, Ref: u.Boundary, Data: encode(u), Created: u.Created})
-		if errors.Is(err, store.ErrConflict) {
-			return apierr.Exists("User", u.Name)
-		}
-		if err != nil {
-			return err
-		}
+		// A rename moves every record that refers to the user by name
+		// (group memberships, keys, inline policies...).
 		return s.renameUserRefs(ctx, tx, c, oldKey, u)
 	})
 	if err != nil {
