@@ -237,5 +237,8 @@ func (s *Service) getAccountSummary(ctx context.Context, c *service.Call, in map
 	if acct.RootPassword != "" {
 		m["AccountPasswordPresent"] = int64(1)
 	}
+	if m["GlobalEndpointTokenVersion"], err = s.globalEndpointTokenVersion(ctx, c.Account); err != nil {
+		return nil, err
+	}
 	return map[string]any{"SummaryMap": m}, nil
 }

@@ -76,6 +76,8 @@ func (s *Service) handlers() map[string]service.Handler {
 	s.mfaHandlers(m)
 	s.credReportHandlers(m)
 	s.tagHandlers(m)
+	s.accessAdvisorHandlers(m)
+	s.stsPrefsHandlers(m)
 	s.rootAccessHandlers(m) // last: wraps the login-profile handlers
 	return m
 }
