@@ -186,18 +186,10 @@ func (s *Service) uploadServerCertificate(ctx context.Context, c *service.Call, 
 		return nil, err
 	}
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindServerCert})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindServerCert}, maxServerCerts, apierr.Limit("Cannot exceed quota for ServerCertificatesPerAccount: %d", maxServerCerts)); err != nil {
 			return err
 		}
-		if n >= maxServerCerts {
-			return apierr.Limit("Cannot exceed quota for ServerCertificatesPerAccount: %d", maxServerCerts)
-		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindServerCert, Key: key(name), ID: sc.ID, Path: path, Data: encode(sc), Created: sc.Uploaded})
-		if errors.Is(err, store.ErrConflict) {
-			return serverCertExists(name)
-		}
-		return err
+		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindServerCert, Key: key(name), ID: sc.ID, Path: path, Data: encode(sc), Created: sc.Uploaded}, serverCertExists(name))
 	})
 	if err != nil {
 		return nil, err

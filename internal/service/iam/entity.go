@@ -308,3 +308,24 @@ func saveRenamed(ctx context.Context, tx store.Tx, c *service.Call, rec store.Re
 	}
 	return oldKey, nil
 }
+
+// checkQuota answers exceeded when q already counts limit records.
+func checkQuota(ctx context.Context, r store.Reader, q store.ListQuery, limit int, exceeded error) error {
+	n, err := r.Count(ctx, q)
+	if err != nil {
+		return err
+	}
+	if n >= limit {
+		return exceeded
+	}
+	return nil
+}
+
+// insertNew inserts rec, answering exists when its key or id is taken.
+func insertNew(ctx context.Context, tx store.Tx, rec store.Record, exists error) error {
+	err := tx.Insert(ctx, rec)
+	if errors.Is(err, store.ErrConflict) {
+		return exists
+	}
+	return err
+}

@@ -61,18 +61,10 @@ func (s *Service) createGroup(ctx context.Context, c *service.Call, in map[strin
 	path := pathOr(in)
 	g := &Group{Name: name, ID: s.IDs.Unique(ids.Group), Path: path, ARN: iamARN(c, "group", path, name), Created: now(c)}
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindGroup})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindGroup}, maxGroups, apierr.Limit("Cannot exceed quota for GroupsPerAccount: %d", maxGroups)); err != nil {
 			return err
 		}
-		if n >= maxGroups {
-			return apierr.Limit("Cannot exceed quota for GroupsPerAccount: %d", maxGroups)
-		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindGroup, Key: key(name), ID: g.ID, Path: path, Data: encode(g), Created: g.Created})
-		if errors.Is(err, store.ErrConflict) {
-			return apierr.Exists("Group", name)
-		}
-		return err
+		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindGroup, Key: key(name), ID: g.ID, Path: path, Data: encode(g), Created: g.Created}, apierr.Exists("Group", name))
 	})
 	if err != nil {
 		return nil, err
@@ -187,12 +179,8 @@ func (s *Service) addUserToGroup(ctx context.Context, c *service.Call, in map[st
 			return err
 		}
 		ref := urec.Key
-		n, err := tx.Count(ctx, byRef(c.Account, kindMember, ref))
-		if err != nil {
+		if err := checkQuota(ctx, tx, byRef(c.Account, kindMember, ref), maxGroupsPerUser, apierr.Limit("Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser)); err != nil {
 			return err
-		}
-		if n >= maxGroupsPerUser {
-			return apierr.Limit("Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser)
 		}
 		return tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindMember, Key: mk, Parent: grec.Key, Ref: urec.Key, Created: now(c)})
 	})

@@ -141,11 +141,7 @@ func (s *Service) createLoginProfile(ctx context.Context, c *service.Call, in ma
 		}
 		lp = &LoginProfile{Created: now(c), ResetRequired: reset}
 		lp.setPassword(hash, now(c))
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindLoginProfile, Key: urec.Key, Parent: urec.Key, Data: encode(lp), Created: lp.Created})
-		if errors.Is(err, store.ErrConflict) {
-			return apierr.New(apierr.EntityAlreadyExists, "Login Profile for User %s already exists.", u.Name)
-		}
-		return err
+		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindLoginProfile, Key: urec.Key, Parent: urec.Key, Data: encode(lp), Created: lp.Created}, apierr.New(apierr.EntityAlreadyExists, "Login Profile for User %s already exists.", u.Name))
 	})
 	if err != nil {
 		return nil, err

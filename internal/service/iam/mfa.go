@@ -152,12 +152,8 @@ func (s *Service) createVirtualMFADevice(ctx context.Context, c *service.Call, i
 		return nil, err
 	}
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindMFA})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindMFA}, maxVirtualMFA, apierr.Limit("Cannot exceed quota for VirtualMFADevicesPerAccount: %d.", maxVirtualMFA)); err != nil {
 			return err
-		}
-		if n >= maxVirtualMFA {
-			return apierr.Limit("Cannot exceed quota for VirtualMFADevicesPerAccount: %d.", maxVirtualMFA)
 		}
 		err = tx.Insert(ctx, store.Record{
 			Account: c.Account, Kind: kindMFA, Key: key(path + name), ID: s.IDs.Unique(ids.MFADevice),
@@ -209,12 +205,8 @@ func (s *Service) enableMFADevice(ctx context.Context, c *service.Call, in map[s
 		if rec.Parent != "" {
 			return apierr.New(apierr.EntityAlreadyExists, msgMFAInUse)
 		}
-		n, err := tx.Count(ctx, byParent(c.Account, kindMFA, parent))
-		if err != nil {
+		if err := checkQuota(ctx, tx, byParent(c.Account, kindMFA, parent), maxMFAPerUser, apierr.Limit("Cannot exceed quota for MFADevicesPerUser: %d.", maxMFAPerUser)); err != nil {
 			return err
-		}
-		if n >= maxMFAPerUser {
-			return apierr.Limit("Cannot exceed quota for MFADevicesPerUser: %d.", maxMFAPerUser)
 		}
 		step, err := s.mfaConsecutive(d, code1, code2, c.Now)
 		if err != nil {

@@ -162,18 +162,10 @@ func (s *Service) createOIDCProvider(ctx context.Context, c *service.Call, in ma
 	}
 	p := &OIDCProvider{URL: k, ARN: arn.IAM(c.Partition, c.Account, "oidc-provider/"+k), ClientIDs: clients, Thumbprints: thumbs, Created: now(c), Tags: tags}
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindOIDCProvider})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindOIDCProvider}, maxOIDCProviders, apierr.Limit("Cannot exceed quota for OpenIdConnectProvidersPerAccount: %d", maxOIDCProviders)); err != nil {
 			return err
 		}
-		if n >= maxOIDCProviders {
-			return apierr.Limit("Cannot exceed quota for OpenIdConnectProvidersPerAccount: %d", maxOIDCProviders)
-		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindOIDCProvider, Key: k, Data: encode(p), Created: p.Created})
-		if errors.Is(err, store.ErrConflict) {
-			return apierr.New(apierr.EntityAlreadyExists, "Provider with url https://%s already exists.", k)
-		}
-		return err
+		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindOIDCProvider, Key: k, Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "Provider with url https://%s already exists.", k))
 	})
 	if err != nil {
 		return nil, err

@@ -314,12 +314,8 @@ func (s *Service) createPolicy(ctx context.Context, c *service.Call, in map[stri
 		DefaultVersion: "v1", NextVersion: 2, Tags: tags,
 	}
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindPolicy})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindPolicy}, maxPolicies, apierr.Limit("Cannot exceed quota for PoliciesPerAccount: %d", maxPolicies)); err != nil {
 			return err
-		}
-		if n >= maxPolicies {
-			return apierr.Limit("Cannot exceed quota for PoliciesPerAccount: %d", maxPolicies)
 		}
 		k := key(name)
 		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindPolicy, Key: k, ID: mp.ID, Path: path, Data: encode(mp), Created: t})
@@ -586,12 +582,8 @@ func (s *Service) createPolicyVersion(ctx context.Context, c *service.Call, in m
 			return err
 		}
 		parent := p.rec.Key
-		n, err := tx.Count(ctx, byParent(c.Account, kindPolicyVersion, parent))
-		if err != nil {
+		if err := checkQuota(ctx, tx, byParent(c.Account, kindPolicyVersion, parent), maxPolicyVersions, apierr.Limit("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)); err != nil {
 			return err
-		}
-		if n >= maxPolicyVersions {
-			return apierr.Limit("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
 		}
 		mp := p.local
 		t := now(c)
@@ -801,12 +793,8 @@ func (s *Service) attachPolicy(kind string) service.Handler {
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			n, err := tx.Count(ctx, byParent(c.Account, kindAttachment, owner))
-			if err != nil {
+			if err := checkQuota(ctx, tx, byParent(c.Account, kindAttachment, owner), maxAttachedPerEntity, apierr.Limit("Cannot exceed quota for PoliciesPer%s: %d", entityTitle(kind), maxAttachedPerEntity)); err != nil {
 				return err
-			}
-			if n >= maxAttachedPerEntity {
-				return apierr.Limit("Cannot exceed quota for PoliciesPer%s: %d", entityTitle(kind), maxAttachedPerEntity)
 			}
 			doc := polAttachment{PolicyName: p.name(), PolicyARN: p.arn}
 			// Path is the policy's, so ListAttached*Policies(PathPrefix) is indexed.

@@ -181,12 +181,8 @@ func protectedRole(name string) error {
 
 // insertRole stores a new role, enforcing the account's role quota.
 func insertRole(ctx context.Context, tx store.Tx, c *service.Call, role *Role) error {
-	n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindRole})
-	if err != nil {
+	if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindRole}, maxRoles, apierr.Limit("Cannot exceed quota for RolesPerAccount: %d", maxRoles)); err != nil {
 		return err
-	}
-	if n >= maxRoles {
-		return apierr.Limit("Cannot exceed quota for RolesPerAccount: %d", maxRoles)
 	}
 	return tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindRole, Key: key(role.Name), ID: role.ID, Path: role.Path, Ref: role.Boundary, Data: encode(role), Created: role.Created})
 }

@@ -252,18 +252,10 @@ func (s *Service) createSAMLProvider(ctx context.Context, c *service.Call, in ma
 		return nil, err
 	}
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindSAMLProvider})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindSAMLProvider}, maxSAMLProviders, apierr.Limit("Cannot exceed quota for SamlProvidersPerAccount: %d", maxSAMLProviders)); err != nil {
 			return err
 		}
-		if n >= maxSAMLProviders {
-			return apierr.Limit("Cannot exceed quota for SamlProvidersPerAccount: %d", maxSAMLProviders)
-		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindSAMLProvider, Key: key(name), Data: encode(p), Created: p.Created})
-		if errors.Is(err, store.ErrConflict) {
-			return apierr.New(apierr.EntityAlreadyExists, "SAMLProvider %s already exists.", name)
-		}
-		return err
+		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindSAMLProvider, Key: key(name), Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "SAMLProvider %s already exists.", name))
 	})
 	if err != nil {
 		return nil, err

@@ -132,12 +132,8 @@ func (s *Service) createServiceSpecificCredential(ctx context.Context, c *servic
 		// AWS names the service user <user>-at-<account>.
 		sc.UserName = u.Name + "-at-" + c.Account
 		parent := urec.Key
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindServiceCred, Parent: &parent, Ref: &svc})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindServiceCred, Parent: &parent, Ref: &svc}, maxServiceCredsPerService, apierr.Limit("Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: %d", maxServiceCredsPerService)); err != nil {
 			return err
-		}
-		if n >= maxServiceCredsPerService {
-			return apierr.Limit("Cannot exceed quota for ServiceSpecificCredentialsPerUserPerService: %d", maxServiceCredsPerService)
 		}
 		return tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindServiceCred, Key: sc.ID, ID: sc.ID, Parent: parent, Ref: svc, Data: encode(sc), Created: sc.Created})
 	})

@@ -2,7 +2,6 @@ package iam
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/iamd/iamd/internal/apierr"
@@ -84,18 +83,10 @@ func (s *Service) createUser(ctx context.Context, c *service.Call, in map[string
 			}
 			u.Boundary = b
 		}
-		n, err := tx.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindUser})
-		if err != nil {
+		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindUser}, maxUsers, apierr.Limit("Cannot exceed quota for UsersPerAccount: %d.", maxUsers)); err != nil {
 			return err
 		}
-		if n >= maxUsers {
-			return apierr.Limit("Cannot exceed quota for UsersPerAccount: %d.", maxUsers)
-		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindUser, Key: key(name), ID: u.ID, Path: path, Ref: u.Boundary, Data: encode(u), Created: u.Created})
-		if errors.Is(err, store.ErrConflict) {
-			return apierr.Exists("User", name)
-		}
-		return err
+		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindUser, Key: key(name), ID: u.ID, Path: path, Ref: u.Boundary, Data: encode(u), Created: u.Created}, apierr.Exists("User", name))
 	})
 	if err != nil {
 		return nil, err
