@@ -39,6 +39,27 @@ func (n *Notifier) Subscribe(fn func(account string)) {
 	n.subs = append(n.subs, fn)
 }
 
+// Deliver runs every subscriber for accounts on the caller's goroutine.
+// Drivers call it after their own commits, before WithTx returns, so a
+// process reads its own writes: its caches are invalidated by then.
+// Subscribers must therefore be fast and must not call the store.
+func (n *Notifier) Deliver(accounts []string) {
+	if len(accounts) == 0 {
+		return
+	}
+	n.mu.Lock()
+	subs, closed := slices.Clone(n.subs), n.closed
+	n.mu.Unlock()
+	if closed {
+		return
+	}
+	for _, a := range accounts {
+		for _, fn := range subs {
+			fn(a)
+		}
+	}
+}
+
 // Publish queues accounts for delivery and returns immediately.
 func (n *Notifier) Publish(accounts []string) {
 	if len(accounts) == 0 {

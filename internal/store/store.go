@@ -97,9 +97,11 @@ type Store interface {
 	// have no effects outside tx. Update keeps Created and sets Updated to
 	// now when zero; timestamps come back in UTC with microsecond precision.
 	WithTx(ctx context.Context, fn func(tx Tx) error) error
-	// Changes registers fn to be called (asynchronously, possibly batched)
-	// with the account id of every committed change, including changes made
-	// by other processes on the same database. Used to invalidate caches.
+	// Changes registers fn to be called with the account id of every
+	// committed change: for this store's own commits before WithTx returns
+	// (so a process reads its own writes), for changes made by other
+	// processes on the same database asynchronously, possibly batched. Used
+	// to invalidate caches: fn must be fast and must not call the store.
 	Changes(fn func(account string))
 	Close() error
 }

@@ -24,6 +24,22 @@ type connPool struct {
 	mu     sync.Mutex
 	idle   []*pgx.Conn
 	closed bool
+
+	// own holds the backend PIDs of this pool's open connections: the
+	// listener skips notifications they sent, which the store has already
+	// delivered synchronously after its own commits.
+	own sync.Map // uint32 → struct{}
+}
+
+// owns reports whether pid is one of this pool's connections.
+func (p *connPool) owns(pid uint32) bool {
+	_, ok := p.own.Load(pid)
+	return ok
+}
+
+func (p *connPool) closeConn(c *pgx.Conn) {
+	p.own.Delete(c.PgConn().PID())
+	c.Close(context.Background())
 }
 
 func newConnPool(cfg *pgx.ConnConfig, size int) *connPool {
@@ -56,12 +72,14 @@ func (p *connPool) acquire(ctx context.Context) (*pgx.Conn, error) {
 		if !c.IsClosed() {
 			return c, nil
 		}
+		p.own.Delete(c.PgConn().PID())
 	}
 	c, err := pgx.ConnectConfig(ctx, p.cfg.Copy())
 	if err != nil {
 		<-p.sem
 		return nil, fmt.Errorf("postgres: connect: %w", err)
 	}
+	p.own.Store(c.PgConn().PID(), struct{}{})
 	return c, nil
 }
 
@@ -72,7 +90,7 @@ func (p *connPool) release(c *pgx.Conn) {
 	p.mu.Lock()
 	if p.closed || c.IsClosed() || c.PgConn().TxStatus() != 'I' {
 		p.mu.Unlock()
-		c.Close(context.Background())
+		p.closeConn(c)
 		return
 	}
 	p.idle = append(p.idle, c)
@@ -96,6 +114,6 @@ func (p *connPool) close() {
 	p.idle, p.closed = nil, true
 	p.mu.Unlock()
 	for _, c := range idle {
-		c.Close(context.Background())
+		p.closeConn(c)
 	}
 }

@@ -183,8 +183,13 @@ func (s *Store) Changes(fn func(account string)) { s.notify.Subscribe(fn) }
 func (s *Store) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	backoff := initialBackoff
 	for attempt := 1; ; attempt++ {
-		err := s.runTx(ctx, fn)
-		if err == nil || !retryable(err) || attempt == maxTxAttempts {
+		accounts, err := s.runTx(ctx, fn)
+		if err == nil {
+			// Read-your-writes on this node; other nodes hear LISTEN/NOTIFY.
+			s.notify.Deliver(accounts)
+			return nil
+		}
+		if !retryable(err) || attempt == maxTxAttempts {
 			return err
 		}
 		t := time.NewTimer(rand.N(backoff) + time.Millisecond)
@@ -199,15 +204,15 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 // runTx makes one attempt. A panic in fn rolls back (deferred) and propagates.
-func (s *Store) runTx(ctx context.Context, fn func(tx store.Tx) error) error {
+func (s *Store) runTx(ctx context.Context, fn func(tx store.Tx) error) ([]string, error) {
 	conn, err := s.pool.acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return nil, fmt.Errorf("postgres: begin: %w", err)
 	}
 	defer s.pool.release(conn) // after the rollback below: deferred calls run last-in first-out
 	ptx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
-		return fmt.Errorf("postgres: begin: %w", err)
+		return nil, fmt.Errorf("postgres: begin: %w", err)
 	}
 	committed := false
 	defer func() {
@@ -218,24 +223,25 @@ func (s *Store) runTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	}()
 	t := &tx{reader: reader{use: func(_ context.Context, fn func(q querier) error) error { return fn(ptx) }}, ptx: ptx, written: map[string]struct{}{}}
 	if err := fn(t); err != nil {
-		return err // unchanged, as the contract requires
+		return nil, err // unchanged, as the contract requires
 	}
+	var accounts []string
 	if len(t.written) > 0 {
-		accounts := make([]string, 0, len(t.written))
+		accounts = make([]string, 0, len(t.written))
 		for a := range t.written {
 			accounts = append(accounts, a)
 		}
 		slices.Sort(accounts)
 		// Queued by the server and delivered only if the commit succeeds.
 		if _, err := ptx.Exec(ctx, `SELECT pg_notify($1, a) FROM unnest($2::text[]) AS a`, s.channel, accounts); err != nil {
-			return fmt.Errorf("postgres: notify: %w", err)
+			return nil, fmt.Errorf("postgres: notify: %w", err)
 		}
 	}
 	if err := ptx.Commit(ctx); err != nil {
-		return fmt.Errorf("postgres: commit: %w", err)
+		return nil, fmt.Errorf("postgres: commit: %w", err)
 	}
 	committed = true
-	return nil
+	return accounts, nil
 }
 
 // retryable reports serialization failures and deadlocks, after which the
@@ -270,7 +276,9 @@ func (s *Store) listen(ctx context.Context, conn *pgx.Conn) {
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err == nil {
-			s.notify.Publish([]string{n.Payload})
+			if !s.pool.owns(n.PID) { // our own commits were delivered at commit
+				s.notify.Publish([]string{n.Payload})
+			}
 			continue
 		}
 		if ctx.Err() != nil {

@@ -155,10 +155,10 @@ func (s *Store) Analyze(ctx context.Context) error {
 	return nil
 }
 
-// Changes registers fn. It is called on a dedicated goroutine, after commit,
-// once per changed account (bursts coalesced): at once for this Store's own
-// commits, within about pollInterval for commits by other processes (or
-// other Stores) on the same file. A Store that falls more than
+// Changes registers fn. It is called once per changed account: for this
+// Store's own commits on the committing goroutine before WithTx returns;
+// for commits by other processes (or other Stores) on the same file on a
+// dedicated goroutine within about pollInterval, bursts coalesced. A Store that falls more than
 // changeRetention behind reports every account.
 func (s *Store) Changes(fn func(account string)) { s.notify.Subscribe(fn) }
 
@@ -251,7 +251,7 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		accounts, err := s.runTx(ctx, fn)
 		if err == nil {
-			s.notify.Publish(accounts)
+			s.notify.Deliver(accounts) // read-your-writes: caches are fresh when WithTx returns
 			return nil
 		}
 		if !isBusy(err) || attempt == maxTxAttempts {

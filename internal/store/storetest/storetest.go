@@ -54,9 +54,34 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TxCanceledContext", testTxCanceledContext},
 		{"ConcurrentIncrements", testConcurrentIncrements},
 		{"Changes", testChanges},
+		{"ChangesBeforeReturn", testChangesBeforeReturn},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
+	}
+}
+
+// testChangesBeforeReturn: a store's own commits reach its subscribers
+// before WithTx returns, so a process reads its own writes through caches
+// invalidated by Changes.
+func testChangesBeforeReturn(t *testing.T, open func(t *testing.T) store.Store) {
+	s := open(t)
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	s.Changes(func(a string) {
+		mu.Lock()
+		seen[a] = true
+		mu.Unlock()
+	})
+	for i := range 20 {
+		acct := fmt.Sprintf("3000000000%02d", i)
+		mustTx(t, s, func(tx store.Tx) error { return tx.Insert(context.Background(), rec(acct, "k", "x")) })
+		mu.Lock()
+		ok := seen[acct]
+		mu.Unlock()
+		if !ok {
+			t.Fatalf("commit to %s not reported by the time WithTx returned", acct)
+		}
 	}
 }
 
