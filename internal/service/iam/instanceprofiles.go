@@ -196,72 +196,60 @@ func (s *Service) deleteInstanceProfile(ctx context.Context, c *service.Call, in
 	return map[string]any{}, nil
 }
 
+// profileRoleIn loads the role a request's RoleName names for adding to or
+// removing from an instance profile; a service-linked role's profiles
+// belong to its service.
+func profileRoleIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (store.Record, error) {
+	role, rrec, err := loadRole(ctx, r, c.Account, awsproto.Str(in, "RoleName"))
+	if err != nil {
+		return rrec, err
+	}
+	if role.ServiceLinked() {
+		return rrec, protectedRole(role.Name)
+	}
+	return rrec, nil
+}
+
 func (s *Service) addRoleToInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	profileName, roleName := awsproto.Str(in, "InstanceProfileName"), awsproto.Str(in, "RoleName")
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		p, prec, err := loadInstanceProfile(ctx, tx, c.Account, profileName)
+	_, err := modify(ctx, s.Store, c, in, profileIn, func(tx store.Tx, p *InstanceProfile) error {
+		rrec, err := profileRoleIn(ctx, tx, c, in)
 		if err != nil {
 			return err
 		}
-		role, rrec, err := loadRole(ctx, tx, c.Account, roleName)
-		if err != nil {
-			return err
-		}
-		if role.ServiceLinked() {
-			return protectedRole(role.Name)
-		}
-		parent := prec.Key
-		n, err := tx.Count(ctx, byParent(c.Account, kindProfileRole, parent))
-		if err != nil {
-			return err
-		}
+		pk := key(p.Name) // its record key: profiles are never renamed
 		// The profile holds one role, so adding a second one, or the same
 		// one again, is over the quota.
-		if n >= maxRolesPerIPInstance {
-			return apierr.Limit("Cannot exceed quota for InstanceSessionsPerInstanceProfile: %d", maxRolesPerIPInstance)
+		err = checkQuota(ctx, tx, byParent(c.Account, kindProfileRole, pk), maxRolesPerIPInstance,
+			apierr.Limit("Cannot exceed quota for InstanceSessionsPerInstanceProfile: %d", maxRolesPerIPInstance))
+		if err != nil {
+			return err
 		}
-		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindProfileRole, Key: prec.Key + "|" + rrec.Key, Parent: prec.Key, Ref: rrec.Key, Data: []byte("{}"), Created: now(c)})
+		err = tx.Insert(ctx, store.Record{Account: c.Account, Kind: kindProfileRole, Key: pk + "|" + rrec.Key, Parent: pk, Ref: rrec.Key, Data: []byte("{}"), Created: now(c)})
 		if err != nil {
 			return err
 		}
 		p.Role = rrec.Key
-		prec.Data, prec.Updated = encode(p), now(c)
-		return tx.Update(ctx, prec)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
+	return map[string]any{}, err
 }
 
 func (s *Service) removeRoleFromInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	profileName, roleName := awsproto.Str(in, "InstanceProfileName"), awsproto.Str(in, "RoleName")
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		p, prec, err := loadInstanceProfile(ctx, tx, c.Account, profileName)
+	_, err := modify(ctx, s.Store, c, in, profileIn, func(tx store.Tx, p *InstanceProfile) error {
+		rrec, err := profileRoleIn(ctx, tx, c, in)
 		if err != nil {
 			return err
 		}
-		role, rrec, err := loadRole(ctx, tx, c.Account, roleName)
-		if err != nil {
-			return err
-		}
-		if role.ServiceLinked() {
-			return protectedRole(role.Name)
-		}
-		err = tx.Delete(ctx, c.Account, kindProfileRole, prec.Key+"|"+rrec.Key)
+		err = tx.Delete(ctx, c.Account, kindProfileRole, key(p.Name)+"|"+rrec.Key)
 		if errors.Is(err, store.ErrNotFound) {
 			// IAM names the role that is not in the profile.
-			return apierr.NotFound("role", roleName)
+			return apierr.NotFound("role", awsproto.Str(in, "RoleName"))
 		}
 		if err != nil {
 			return err
 		}
 		p.Role = ""
-		prec.Data, prec.Updated = encode(p), now(c)
-		return tx.Update(ctx, prec)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{}, nil
+	return map[string]any{}, err
 }

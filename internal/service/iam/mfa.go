@@ -240,40 +240,32 @@ func (s *Service) mfaConsecutive(d *MFADevice, code1, code2 string, at time.Time
 }
 
 func (s *Service) resyncMFADevice(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	serial := awsproto.Str(in, "SerialNumber")
 	code1, code2 := awsproto.Str(in, "AuthenticationCode1"), awsproto.Str(in, "AuthenticationCode2")
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		parent, user, err := mfaOwner(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		d, rec, err := loadOwnedMFA(ctx, tx, c.Account, serial, parent, user)
-		if err != nil {
-			return err
-		}
+	_, err := modify(ctx, s.Store, c, in, ownedMFAIn, func(_ store.Tx, d *MFADevice) error {
 		step, err := s.mfaConsecutive(d, code1, code2, c.Now)
 		if err != nil {
 			return err
 		}
 		// A successful resync proves possession: it also clears a lockout.
 		d.LastStep, d.Failures, d.FailStart = step, 0, time.Time{}
-		rec.Data, rec.Updated = encode(d), now(c)
-		return tx.Update(ctx, rec)
+		return nil
 	})
+	return map[string]any{}, err
+}
+
+// ownedMFAIn is the loader of the device a request's SerialNumber names,
+// which must be assigned to the owner keyOwner finds.
+func ownedMFAIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (*MFADevice, store.Record, error) {
+	parent, user, err := mfaOwner(ctx, r, c, in)
 	if err != nil {
-		return nil, err
+		return nil, store.Record{}, err
 	}
-	return map[string]any{}, nil
+	return loadOwnedMFA(ctx, r, c.Account, awsproto.Str(in, "SerialNumber"), parent, user)
 }
 
 func (s *Service) deactivateMFADevice(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	serial := awsproto.Str(in, "SerialNumber")
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		parent, user, err := mfaOwner(ctx, tx, c, in)
-		if err != nil {
-			return err
-		}
-		d, rec, err := loadOwnedMFA(ctx, tx, c.Account, serial, parent, user)
+		d, rec, err := ownedMFAIn(ctx, tx, c, in)
 		if err != nil {
 			return err
 		}
