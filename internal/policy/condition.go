@@ -118,12 +118,14 @@ type ccond struct {
 	q        qualifier
 	ifExists bool
 	key      string // lower-cased
+	kh       uint64 // hashKey(key), so a lookup hashes nothing
 	keyName  string // as written, for Result.Missing
 	vals     []cval
 }
 
 func compileCondition(op opInfo, q qualifier, ifExists bool, key string, values []string, withVars bool) ccond {
 	c := ccond{op: op.kind, neg: op.neg, q: q, ifExists: ifExists, key: strings.ToLower(key), keyName: key}
+	c.kh = hashKey(c.key)
 	c.vals = make([]cval, len(values))
 	for i, v := range values {
 		cv := cval{raw: v, valid: true}
@@ -210,12 +212,119 @@ func parseDate(v string) (time.Time, bool) {
 type evalScratch struct {
 	buf []byte
 	pos []int32 // candidate positions chosen for a request
+
+	// memo holds single-valued context entries parsed for the typed
+	// operators, by entry index, so that an aws:SourceIp tested by 200
+	// statements is parsed once. Slots are valid for generation gen only:
+	// starting an evaluation invalidates them all without clearing.
+	memo []memo
+	gen  uint32
+}
+
+type memo struct {
+	gen  uint32
+	done uint8 // memoIP | memoNum | memoDate once attempted
+	ok   uint8 // the same bits: the parse succeeded
+	addr netip.Addr
+	num  float64
+	when time.Time
+}
+
+const (
+	memoIP uint8 = 1 << iota
+	memoNum
+	memoDate
+)
+
+// begin starts an evaluation: memoized parses of an earlier one (whose
+// context may since have changed) no longer count.
+func (sc *evalScratch) begin() {
+	sc.gen++
+	if sc.gen == 0 { // wrapped: stale slots could carry the new generation
+		clear(sc.memo)
+		sc.gen = 1
+	}
+}
+
+// slot returns the memo of entry ei for this evaluation, or nil when the
+// value cannot be memoized (multi-valued keys are parsed per use).
+func (sc *evalScratch) slot(vals []string, ei int) *memo {
+	if len(vals) != 1 {
+		return nil
+	}
+	if ei >= len(sc.memo) {
+		sc.memo = append(sc.memo, make([]memo, ei+1-len(sc.memo))...)
+	}
+	m := &sc.memo[ei]
+	if m.gen != sc.gen {
+		*m = memo{gen: sc.gen}
+	}
+	return m
+}
+
+// addr is request value vals[i] as an IP address, IPv4-mapped addresses
+// unmapped.
+func (sc *evalScratch) addr(vals []string, ei, i int) (netip.Addr, bool) {
+	m := sc.slot(vals, ei)
+	if m == nil {
+		return parseAddr(vals[i])
+	}
+	if m.done&memoIP == 0 {
+		a, ok := parseAddr(vals[0])
+		m.addr, m.done = a, m.done|memoIP
+		if ok {
+			m.ok |= memoIP
+		}
+	}
+	return m.addr, m.ok&memoIP != 0
+}
+
+func parseAddr(v string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(strings.TrimSpace(v))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap(), true
+}
+
+// number is request value vals[i] as a float.
+func (sc *evalScratch) number(vals []string, ei, i int) (float64, bool) {
+	m := sc.slot(vals, ei)
+	if m == nil {
+		f, err := strconv.ParseFloat(vals[i], 64)
+		return f, err == nil
+	}
+	if m.done&memoNum == 0 {
+		f, err := strconv.ParseFloat(vals[0], 64)
+		m.num, m.done = f, m.done|memoNum
+		if err == nil {
+			m.ok |= memoNum
+		}
+	}
+	return m.num, m.ok&memoNum != 0
+}
+
+// date is request value vals[i] as a date.
+func (sc *evalScratch) date(vals []string, ei, i int) (time.Time, bool) {
+	m := sc.slot(vals, ei)
+	if m == nil {
+		return parseDate(vals[i])
+	}
+	if m.done&memoDate == 0 {
+		t, ok := parseDate(vals[0])
+		m.when, m.done = t, m.done|memoDate
+		if ok {
+			m.ok |= memoDate
+		}
+	}
+	return m.when, m.ok&memoDate != 0
 }
 
 // eval reports whether the condition holds for ctx; missing is set when the
 // request lacked a key the condition needed.
 func (c *ccond) eval(ctx *Context, sc *evalScratch) (ok, missing bool) {
-	vals, present := ctx.lookup(c.key)
+	ei, vals := ctx.entry(c.key, c.kh)
+	present := ei >= 0
 	if c.op == opNull {
 		absent := !present || len(vals) == 0
 		for i := range c.vals {
@@ -243,22 +352,22 @@ func (c *ccond) eval(ctx *Context, sc *evalScratch) (ok, missing bool) {
 	}
 	switch c.q {
 	case qualAll:
-		for _, rv := range vals {
-			if c.anyMatch(rv, ctx, sc) == c.neg {
+		for i := range vals {
+			if c.anyMatch(vals, ei, i, ctx, sc) == c.neg {
 				return false, false
 			}
 		}
 		return true, false
 	case qualAny:
-		for _, rv := range vals {
-			if c.anyMatch(rv, ctx, sc) != c.neg {
+		for i := range vals {
+			if c.anyMatch(vals, ei, i, ctx, sc) != c.neg {
 				return true, false
 			}
 		}
 		return false, false
 	}
-	for _, rv := range vals {
-		if c.anyMatch(rv, ctx, sc) {
+	for i := range vals {
+		if c.anyMatch(vals, ei, i, ctx, sc) {
 			return !c.neg, false
 		}
 	}
@@ -266,12 +375,15 @@ func (c *ccond) eval(ctx *Context, sc *evalScratch) (ok, missing bool) {
 }
 
 // anyMatch: does request value rv match any of the policy values under the
-// positive form of the operator? Values in one condition are OR'ed.
-func (c *ccond) anyMatch(rv string, ctx *Context, sc *evalScratch) bool {
+// positive form of the operator? Values in one condition are OR'ed. rv is
+// vals[i], the values of context entry ei; typed operators take its parsed
+// form from the evaluation's memo.
+func (c *ccond) anyMatch(vals []string, ei, i int, ctx *Context, sc *evalScratch) bool {
+	rv := vals[i]
 	switch c.op {
 	case opNumEq, opNumLT, opNumLE, opNumGT, opNumGE:
-		f, err := strconv.ParseFloat(rv, 64)
-		if err != nil {
+		f, ok := sc.number(vals, ei, i)
+		if !ok {
 			return false
 		}
 		for i := range c.vals {
@@ -282,7 +394,7 @@ func (c *ccond) anyMatch(rv string, ctx *Context, sc *evalScratch) bool {
 		}
 		return false
 	case opDateEq, opDateLT, opDateLE, opDateGT, opDateGE:
-		t, ok := parseDate(rv)
+		t, ok := sc.date(vals, ei, i)
 		if !ok {
 			return false
 		}
@@ -312,11 +424,10 @@ func (c *ccond) anyMatch(rv string, ctx *Context, sc *evalScratch) bool {
 		}
 		return false
 	case opIP:
-		a, err := netip.ParseAddr(strings.TrimSpace(rv))
-		if err != nil {
+		a, ok := sc.addr(vals, ei, i)
+		if !ok {
 			return false
 		}
-		a = a.Unmap()
 		for i := range c.vals {
 			if c.vals[i].valid && c.vals[i].pfx.Contains(a) {
 				return true

@@ -388,6 +388,7 @@ func (s *Set) Len() int { return len(s.stmts) }
 // applicable statement is reported in Matched, in policy and statement order.
 func (s *Set) Evaluate(r *Request, out *Result) {
 	out.Reset()
+	out.sc.begin()
 	var stack [128]byte
 	act := appendLowerASCII(stack[:0], r.Action)
 	cl := s.lookup(act)

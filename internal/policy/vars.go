@@ -16,6 +16,7 @@ type template struct {
 type tpart struct {
 	lit    string // literal text (already glob-encoded in glob mode)
 	key    string // lower-cased condition key; "" for a literal part
+	kh     uint64 // hashKey(key)
 	def    string // default used when key is absent
 	hasDef bool
 }
@@ -83,7 +84,8 @@ func compileTemplateParts(s string, withVars, glob bool, fromOffset int) templat
 			parts = append(parts, tpart{lit: lit.String()})
 			lit.Reset()
 		}
-		parts = append(parts, tpart{key: strings.ToLower(key), def: def, hasDef: hasDef})
+		lk := strings.ToLower(key)
+		parts = append(parts, tpart{key: lk, kh: hashKey(lk), def: def, hasDef: hasDef})
 		sawVar = true
 	}
 	if !sawVar {
@@ -130,7 +132,8 @@ func (t *template) resolve(ctx *Context, buf []byte) ([]byte, bool) {
 			buf = append(buf, p.lit...)
 			continue
 		}
-		vals, present := ctx.lookup(p.key)
+		ei, vals := ctx.entry(p.key, p.kh)
+		present := ei >= 0
 		var v string
 		switch {
 		case present && len(vals) == 1:
