@@ -329,3 +329,32 @@ func insertNew(ctx context.Context, tx store.Tx, rec store.Record, exists error)
 	}
 	return err
 }
+
+// linkTarget picks the key of the entity a link record (a group membership,
+// an instance profile's role) points to: its Parent or its Ref.
+type linkTarget func(link store.Record) string
+
+func linkParent(link store.Record) string { return link.Parent }
+func linkRef(link store.Record) string    { return link.Ref }
+
+// followLinks reads the entity of kind each link points to and maps it with
+// fn. An entity deleted since the link was read is left out: deletes refuse
+// linked entities, so that is only a race with an unlink.
+func followLinks[T any](ctx context.Context, r store.Reader, account, kind string, links []store.Record, target linkTarget, fn func(v *T) (any, error)) ([]any, error) {
+	list := make([]any, 0, len(links))
+	for _, l := range links {
+		v, _, err := get[T](ctx, r, account, kind, target(l))
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		m, err := fn(v)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, m)
+	}
+	return list, nil
+}

@@ -86,18 +86,13 @@ func (s *Service) getGroup(ctx context.Context, c *service.Call, in map[string]a
 	if err != nil {
 		return nil, err
 	}
-	users := make([]any, 0, len(p.recs))
-	for _, m := range p.recs {
-		u, _, err := get[User](ctx, s.Store, c.Account, kindUser, m.Ref)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // deleted between the two reads; DeleteUser refuses members, so only a race
-		}
-		if err != nil {
-			return nil, err
-		}
+	users, err := followLinks(ctx, s.Store, c.Account, kindUser, p.recs, linkRef, func(u *User) (any, error) {
 		um := u.out(false)
 		delete(um, "PermissionsBoundary")
-		users = append(users, um)
+		return um, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p.out(map[string]any{"Group": g.out(), "Users": users}), nil
 }
@@ -226,16 +221,11 @@ func (s *Service) listGroupsForUser(ctx context.Context, c *service.Call, in map
 	if err != nil {
 		return nil, err
 	}
-	groups := make([]any, 0, len(p.recs))
-	for _, m := range p.recs {
-		g, _, err := get[Group](ctx, s.Store, c.Account, kindGroup, m.Parent)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // raced with DeleteGroup
-		}
-		if err != nil {
-			return nil, err
-		}
-		groups = append(groups, g.out())
+	groups, err := followLinks(ctx, s.Store, c.Account, kindGroup, p.recs, linkParent, func(g *Group) (any, error) {
+		return g.out(), nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p.out(map[string]any{"Groups": groups}), nil
 }

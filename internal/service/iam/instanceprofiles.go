@@ -159,20 +159,11 @@ func (s *Service) listInstanceProfilesForRole(ctx context.Context, c *service.Ca
 	if err != nil {
 		return nil, err
 	}
-	profiles := make([]any, 0, len(p.recs))
-	for _, link := range p.recs {
-		ip, _, err := get[InstanceProfile](ctx, s.Store, c.Account, kindInstanceProfile, link.Parent)
-		if errors.Is(err, store.ErrNotFound) {
-			continue // raced with DeleteInstanceProfile
-		}
-		if err != nil {
-			return nil, err
-		}
-		m, err := profileOut(ctx, s.Store, c.Account, ip, false)
-		if err != nil {
-			return nil, err
-		}
-		profiles = append(profiles, m)
+	profiles, err := followLinks(ctx, s.Store, c.Account, kindInstanceProfile, p.recs, linkParent, func(ip *InstanceProfile) (any, error) {
+		return profileOut(ctx, s.Store, c.Account, ip, false)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return p.out(map[string]any{"InstanceProfiles": profiles}), nil
 }
