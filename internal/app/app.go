@@ -105,6 +105,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 		a.Store.Close()
 		return nil, err
 	}
+	a.IAM.MountOutboundIssuer(a.Registry, a.Server.Extra, publicURL(cfg)) // issuers of GetWebIdentityToken: /outbound-oidc/{id}/.well-known/…
 	(&account.Service{Store: a.Store, Authn: a.Authn, Mail: a.Signin.Mail, Log: log, Now: a.Now}).Register(a.Registry, a.Server)
 	if a.Bootstrap, err = a.bootstrap(ctx); err != nil {
 		a.Store.Close()
