@@ -78,8 +78,6 @@ func (s *Service) handlers() map[string]service.Handler {
 	s.tagHandlers(m)
 	s.accessAdvisorHandlers(m)
 	s.stsPrefsHandlers(m)
-	s.accessAdvisorHandlers(m)
-	s.stsPrefsHandlers(m)
 	s.outboundFederationHandlers(m)
 	s.rootAccessHandlers(m) // last: wraps the login-profile handlers
 	return m
