@@ -163,9 +163,7 @@ func (s *Service) userDetail(ctx context.Context, c *service.Call, rec store.Rec
 	if u.Boundary != "" {
 		m["PermissionsBoundary"] = boundaryOut(u.Boundary)
 	}
-	if len(u.Tags) > 0 {
-		m["Tags"] = tagsOut(u.Tags)
-	}
+	withTags(m, u.Tags)
 	return m, nil
 }
 
@@ -201,9 +199,7 @@ func (s *Service) roleDetail(ctx context.Context, c *service.Call, rec store.Rec
 	if r.Boundary != "" {
 		m["PermissionsBoundary"] = boundaryOut(r.Boundary)
 	}
-	if len(r.Tags) > 0 {
-		m["Tags"] = tagsOut(r.Tags)
-	}
+	withTags(m, r.Tags)
 	lu := map[string]any{}
 	if r.LastUsed != nil {
 		lu["LastUsedDate"] = r.LastUsed.Date

@@ -195,9 +195,7 @@ func (s *Service) uploadServerCertificate(ctx context.Context, c *service.Call, 
 		return nil, err
 	}
 	out := map[string]any{"ServerCertificateMetadata": sc.meta()}
-	if len(tags) > 0 {
-		out["Tags"] = tagsOut(tags)
-	}
+	withTags(out, tags)
 	return out, nil
 }
 
@@ -221,9 +219,7 @@ func (s *Service) getServerCertificate(ctx context.Context, c *service.Call, in 
 	if sc.Chain != "" {
 		out["CertificateChain"] = sc.Chain
 	}
-	if len(sc.Tags) > 0 {
-		out["Tags"] = tagsOut(sc.Tags)
-	}
+	withTags(out, sc.Tags)
 	return map[string]any{"ServerCertificate": out}, nil
 }
 

@@ -358,3 +358,11 @@ func followLinks[T any](ctx context.Context, r store.Reader, account, kind strin
 	}
 	return list, nil
 }
+
+// withTags adds tags to an output structure as its Tags member, which IAM
+// leaves out when there are none.
+func withTags(m map[string]any, tags []Tag) {
+	if len(tags) > 0 {
+		m["Tags"] = tagsOut(tags)
+	}
+}

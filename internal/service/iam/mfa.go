@@ -173,9 +173,7 @@ func (s *Service) createVirtualMFADevice(ctx context.Context, c *service.Call, i
 		"Base32StringSeed": []byte(totp.Base32(seed)),
 		"QRCodePNG":        png,
 	}
-	if len(tags) > 0 {
-		out["Tags"] = tagsOut(tags)
-	}
+	withTags(out, tags)
 	return map[string]any{"VirtualMFADevice": out}, nil
 }
 
@@ -410,9 +408,7 @@ func (s *Service) listVirtualMFADevices(ctx context.Context, c *service.Call, in
 			delete(um, "PermissionsBoundary")
 			m["User"], m["EnableDate"] = um, d.Enabled
 		}
-		if len(d.Tags) > 0 {
-			m["Tags"] = tagsOut(d.Tags)
-		}
+		withTags(m, d.Tags)
 		list = append(list, m)
 	}
 	return p.out(map[string]any{"VirtualMFADevices": list}), nil

@@ -171,9 +171,7 @@ func (s *Service) createOIDCProvider(ctx context.Context, c *service.Call, in ma
 		return nil, err
 	}
 	out := map[string]any{"OpenIDConnectProviderArn": p.ARN}
-	if len(tags) > 0 {
-		out["Tags"] = tagsOut(tags)
-	}
+	withTags(out, tags)
 	return out, nil
 }
 
@@ -186,9 +184,7 @@ func (s *Service) getOIDCProvider(ctx context.Context, c *service.Call, in map[s
 		"Url": p.URL, "CreateDate": p.Created,
 		"ClientIDList": stringsOut(p.ClientIDs), "ThumbprintList": stringsOut(p.Thumbprints),
 	}
-	if len(p.Tags) > 0 {
-		out["Tags"] = tagsOut(p.Tags)
-	}
+	withTags(out, p.Tags)
 	return out, nil
 }
 

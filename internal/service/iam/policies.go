@@ -771,18 +771,26 @@ func syncPolicyUse(ctx context.Context, tx store.Tx, c *service.Call, p *resolve
 	return tx.Update(ctx, p.rec)
 }
 
+// attachTarget loads, for Attach/Detach*Policy, the entity of kind and the
+// policy the request names; missingFmt words IAM's NoSuchEntity for an
+// unknown policy ARN, which differs between the two operations.
+func (s *Service) attachTarget(ctx context.Context, tx store.Tx, c *service.Call, kind string, in map[string]any, missingFmt string) (store.Record, *resolvedPolicy, error) {
+	rec, err := loadMutableEntity(ctx, tx, c.Account, kind, awsproto.Str(in, entityField(kind)))
+	if err != nil {
+		return rec, nil, err
+	}
+	policyARN := awsproto.Str(in, "PolicyArn")
+	p, err := s.lookupPolicy(ctx, tx, c, policyARN)
+	if errors.Is(err, errPolicyMissing) {
+		return rec, nil, apierr.New(apierr.NoSuchEntity, missingFmt, policyARN)
+	}
+	return rec, p, err
+}
+
 func (s *Service) attachPolicy(kind string) service.Handler {
 	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-		name, policyARN := awsproto.Str(in, entityField(kind)), awsproto.Str(in, "PolicyArn")
 		err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-			rec, err := loadMutableEntity(ctx, tx, c.Account, kind, name)
-			if err != nil {
-				return err
-			}
-			p, err := s.lookupPolicy(ctx, tx, c, policyARN)
-			if errors.Is(err, errPolicyMissing) {
-				return apierr.New(apierr.NoSuchEntity, "Policy %s does not exist or is not attachable.", policyARN)
-			}
+			rec, p, err := s.attachTarget(ctx, tx, c, kind, in, "Policy %s does not exist or is not attachable.")
 			if err != nil {
 				return err
 			}
@@ -813,16 +821,9 @@ func (s *Service) attachPolicy(kind string) service.Handler {
 
 func (s *Service) detachPolicy(kind string) service.Handler {
 	return func(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-		name, policyARN := awsproto.Str(in, entityField(kind)), awsproto.Str(in, "PolicyArn")
+		policyARN := awsproto.Str(in, "PolicyArn")
 		err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-			rec, err := loadMutableEntity(ctx, tx, c.Account, kind, name)
-			if err != nil {
-				return err
-			}
-			p, err := s.lookupPolicy(ctx, tx, c, policyARN)
-			if errors.Is(err, errPolicyMissing) {
-				return apierr.New(apierr.NoSuchEntity, "Policy %s was not found.", policyARN)
-			}
+			rec, p, err := s.attachTarget(ctx, tx, c, kind, in, "Policy %s was not found.")
 			if err != nil {
 				return err
 			}

@@ -82,9 +82,7 @@ func (r *Role) out(v roleView) map[string]any {
 		if r.Boundary != "" {
 			m["PermissionsBoundary"] = boundaryOut(r.Boundary)
 		}
-		if len(r.Tags) > 0 {
-			m["Tags"] = tagsOut(r.Tags)
-		}
+		withTags(m, r.Tags)
 	}
 	if v == roleFull {
 		// GetRole always carries RoleLastUsed, empty for a role never used.

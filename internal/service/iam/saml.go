@@ -261,9 +261,7 @@ func (s *Service) createSAMLProvider(ctx context.Context, c *service.Call, in ma
 		return nil, err
 	}
 	out := map[string]any{"SAMLProviderArn": p.ARN}
-	if len(tags) > 0 {
-		out["Tags"] = tagsOut(tags)
-	}
+	withTags(out, tags)
 	return out, nil
 }
 
@@ -285,9 +283,7 @@ func (s *Service) getSAMLProvider(ctx context.Context, c *service.Call, in map[s
 		}
 		out["PrivateKeyList"] = keys
 	}
-	if len(p.Tags) > 0 {
-		out["Tags"] = tagsOut(p.Tags)
-	}
+	withTags(out, p.Tags)
 	return out, nil
 }
 
