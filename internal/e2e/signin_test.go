@@ -383,3 +383,54 @@ func TestSigninRecoveryBySMTP(t *testing.T) {
 		t.Fatalf("old password after reset: %d", st)
 	}
 }
+
+// TestSigninRootEnrolsMFA: the signed-in root user creates and enables its
+// virtual MFA device through the console API (AWS's only path for root),
+// after which the account reports MFA and sign-in requires a code.
+func TestSigninRootEnrolsMFA(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+	b := newBrowser(t, env)
+	if st, out := b.call(http.MethodPost, "/signin/api/root/mfa/create", map[string]any{}); st != 401 {
+		t.Fatalf("create without a session: %d %v", st, out)
+	}
+	if st, out := b.login(map[string]any{"email": e2eRootEmail, "password": e2eRootPassword}); st != 200 {
+		t.Fatalf("login: %d %v", st, out)
+	}
+	st, dev := b.call(http.MethodPost, "/signin/api/root/mfa/create", map[string]any{"virtualMFADeviceName": "root-mfa"})
+	serial, _ := dev["serialNumber"].(string)
+	seed, _ := dev["base32StringSeed"].(string)
+	if st != 200 || serial != "arn:aws:iam::"+env.Account+":mfa/root-mfa" || len(seed) != 64 || dev["qrCodePNG"] == "" {
+		t.Fatalf("create: %d %v", st, dev)
+	}
+	now := time.Now()
+	if st, out := b.call(http.MethodPost, "/signin/api/root/mfa/enable", map[string]any{
+		"serialNumber": serial, "authenticationCode1": "000000", "authenticationCode2": "000000",
+	}); st != 400 || out["error"] != "InvalidAuthenticationCode" {
+		t.Fatalf("enable with wrong codes: %d %v", st, out)
+	}
+	if st, out := b.call(http.MethodPost, "/signin/api/root/mfa/enable", map[string]any{
+		"serialNumber": serial, "authenticationCode1": totpCode(t, seed, now.Add(-30*time.Second)), "authenticationCode2": totpCode(t, seed, now),
+	}); st != 200 || out["mfaEnabled"] != true {
+		t.Fatalf("enable: %d %v", st, out)
+	}
+	sum, err := env.AdminIAM().GetAccountSummary(ctx, &iam.GetAccountSummaryInput{})
+	if err != nil || sum.SummaryMap["AccountMFAEnabled"] != 1 {
+		t.Fatalf("AccountMFAEnabled: %v %v", err, sum.SummaryMap)
+	}
+	b2 := newBrowser(t, env)
+	if st, out := b2.login(map[string]any{"email": e2eRootEmail, "password": e2eRootPassword}); st != 200 || out["mfaRequired"] != true {
+		t.Fatalf("root login after enrolment: %d %v", st, out)
+	}
+	// An IAM user's session cannot use the root endpoints.
+	admin := newBrowser(t, env)
+	if _, err := env.AdminIAM().CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("admin"), Password: aws.String("Admin-Passw0rd-long")}); err != nil {
+		t.Fatal(err)
+	}
+	if st, out := admin.login(map[string]any{"account": env.Account, "username": "admin", "password": "Admin-Passw0rd-long"}); st != 200 {
+		t.Fatalf("admin login: %d %v", st, out)
+	}
+	if st, out := admin.call(http.MethodPost, "/signin/api/root/mfa/create", map[string]any{}); st != 403 {
+		t.Fatalf("user on a root endpoint: %d %v", st, out)
+	}
+}

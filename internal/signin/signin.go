@@ -134,13 +134,15 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fn     func(*request)
 	}
 	routes := map[string]route{
-		"/signin/api/login":         {http.MethodPost, s.login},
-		"/signin/api/logout":        {http.MethodPost, s.logout},
-		"/signin/api/session":       {http.MethodGet, s.session},
-		"/signin/api/password":      {http.MethodPost, s.changeUserPassword},
-		"/signin/api/root/password": {http.MethodPost, s.changeRootPassword},
-		"/signin/api/root/forgot":   {http.MethodPost, s.forgot},
-		"/signin/api/root/reset":    {http.MethodPost, s.reset},
+		"/signin/api/login":           {http.MethodPost, s.login},
+		"/signin/api/logout":          {http.MethodPost, s.logout},
+		"/signin/api/session":         {http.MethodGet, s.session},
+		"/signin/api/password":        {http.MethodPost, s.changeUserPassword},
+		"/signin/api/root/password":   {http.MethodPost, s.changeRootPassword},
+		"/signin/api/root/forgot":     {http.MethodPost, s.forgot},
+		"/signin/api/root/reset":      {http.MethodPost, s.reset},
+		"/signin/api/root/mfa/create": {http.MethodPost, s.createRootMFA},
+		"/signin/api/root/mfa/enable": {http.MethodPost, s.enableRootMFA},
 	}
 	rt, ok := routes[r.URL.Path]
 	switch {

@@ -206,9 +206,12 @@ func (s *Service) assumeRole(ctx context.Context, c *service.Call, in map[string
 		return nil, err
 	}
 	out := map[string]any{
-		"Credentials":      creds,
-		"AssumedRoleUser":  map[string]any{"AssumedRoleId": p.UserID, "Arn": p.ARN},
-		"PackedPolicySize": packed,
+		"Credentials":     creds,
+		"AssumedRoleUser": map[string]any{"AssumedRoleId": p.UserID, "Arn": p.ARN},
+	}
+	if len(policies) > 0 || len(tags) > 0 {
+		// Reported only for requests that pass session policies or tags.
+		out["PackedPolicySize"] = packed
 	}
 	if sourceIdentity != "" {
 		out["SourceIdentity"] = sourceIdentity
