@@ -129,6 +129,9 @@ func (a *App) openSignin(log *slog.Logger) error {
 		Store: a.Store, IAM: a.IAM, Registry: a.Registry, Authz: a.Authz, Mail: sender,
 		Log: log, Now: a.Now, IDs: a.IDs, PublicURL: publicURL(cfg),
 	})
+	if err == nil && cfg.Signup {
+		a.Signin.CreateAccount = a.CreateAccount
+	}
 	if err != nil {
 		return fmt.Errorf("app: signin: %w", err)
 	}

@@ -33,6 +33,10 @@ type Config struct {
 	// RequireRootMFA: every root user without an MFA device may only call
 	// what enrolling one needs (see docs/root-user.md).
 	RequireRootMFA bool
+	// Signup enables POST /signin/api/signup: anyone who can reach the
+	// server may create an account, as anyone may sign up for AWS. Off by
+	// default; `iamd account create` always works.
+	Signup bool
 
 	// Mail (root password recovery links). With no SMTPAddr, messages are
 	// written to <data-dir>/outbox instead.
@@ -79,6 +83,7 @@ func (c *Config) Bind(fs *flag.FlagSet) {
 	str(&c.SMTPUsername, "smtp-username", "SMTP AUTH user name (PLAIN, over TLS or to localhost only)")
 	str(&c.SMTPPassword, "smtp-password", "SMTP AUTH password (prefer the environment variable: flags show in process lists)")
 	str(&c.PublicURL, "public-url", "externally reachable base URL (https://iamd.example.com) used in links sent by mail")
+	fs.BoolVar(&c.Signup, "signup", envBool("signup", c.Signup), "allow anyone to create an account with POST /signin/api/signup (env IAMD_SIGNUP)")
 	fs.BoolVar(&c.RequireRootMFA, "require-root-mfa", envBool("require-root-mfa", c.RequireRootMFA), "root users without an MFA device may only enrol one (env IAMD_REQUIRE_ROOT_MFA)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", envDuration("shutdown-timeout", c.ShutdownTimeout), "how long to drain requests on shutdown (env IAMD_SHUTDOWN_TIMEOUT)")
 }

@@ -434,3 +434,28 @@ func TestSigninRootEnrolsMFA(t *testing.T) {
 		t.Fatalf("user on a root endpoint: %d %v", st, out)
 	}
 }
+
+// TestSignup: with --signup, an email and a password create an account whose
+// root user can sign in; without it the endpoint refuses.
+func TestSignup(t *testing.T) {
+	off := testenv.Start(t)
+	if st, out := newBrowser(t, off).call(http.MethodPost, "/signin/api/signup", map[string]any{"email": "new@example.com", "password": "Sign-up-Passw0rd"}); st != 403 || out["error"] != "SignupDisabled" {
+		t.Fatalf("signup disabled: %d %v", st, out)
+	}
+	env := testenv.Start(t, testenv.WithConfig(func(c *config.Config) { c.Signup = true }))
+	b := newBrowser(t, env)
+	if st, out := b.call(http.MethodPost, "/signin/api/signup", map[string]any{"email": "new@example.com", "password": "short"}); st != 400 {
+		t.Fatalf("weak password: %d %v", st, out)
+	}
+	st, out := b.call(http.MethodPost, "/signin/api/signup", map[string]any{"email": "new@example.com", "password": "Sign-up-Passw0rd", "accountName": "newco"})
+	id, _ := out["accountId"].(string)
+	if st != 200 || len(id) != 12 || id == env.Account || out["rootUserArn"] != "arn:aws:iam::"+id+":root" {
+		t.Fatalf("signup: %d %v", st, out)
+	}
+	if st, out := b.call(http.MethodPost, "/signin/api/signup", map[string]any{"email": "NEW@example.com", "password": "Sign-up-Passw0rd"}); st != 409 {
+		t.Fatalf("duplicate email: %d %v", st, out)
+	}
+	if st, out := b.login(map[string]any{"email": "new@example.com", "password": "Sign-up-Passw0rd"}); st != 200 || out["principalArn"] != "arn:aws:iam::"+id+":root" {
+		t.Fatalf("new root login: %d %v", st, out)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iamd/iamd/internal/accounts"
 	"github.com/iamd/iamd/internal/awsproto"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/mail"
@@ -63,11 +64,13 @@ type Service struct {
 	Store    store.Store
 	IAM      *iam.Service
 	Registry service.Registry // IAM's handlers (ChangePassword, ListMFADevices)
-	Authz    Authorizer       // nil: no authorization (auth off)
-	Mail     mail.Sender
-	Log      *slog.Logger
-	Now      func() time.Time
-	IDs      ids.Source
+	// CreateAccount, when set, enables sign-up (POST /signin/api/signup).
+	CreateAccount func(ctx context.Context, id, email, password, name string) (*accounts.Account, error)
+	Authz         Authorizer // nil: no authorization (auth off)
+	Mail          mail.Sender
+	Log           *slog.Logger
+	Now           func() time.Time
+	IDs           ids.Source
 	// PublicURL is the externally reachable base URL put into recovery
 	// links (never taken from the request's Host header, which a caller
 	// controls).
@@ -141,6 +144,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"/signin/api/root/password":   {http.MethodPost, s.changeRootPassword},
 		"/signin/api/root/forgot":     {http.MethodPost, s.forgot},
 		"/signin/api/root/reset":      {http.MethodPost, s.reset},
+		"/signin/api/signup":          {http.MethodPost, s.signup},
 		"/signin/api/root/mfa/create": {http.MethodPost, s.createRootMFA},
 		"/signin/api/root/mfa/enable": {http.MethodPost, s.enableRootMFA},
 	}

@@ -36,6 +36,9 @@ type Option func(*config.Config)
 // WithAuth sets the --auth mode.
 func WithAuth(mode string) Option { return func(c *config.Config) { c.Auth = mode } }
 
+// WithConfig lets a test change any configuration field.
+func WithConfig(f func(*config.Config)) Option { return Option(f) }
+
 // WithPostgres runs on PostgreSQL at dsn instead of SQLite.
 func WithPostgres(dsn string) Option { return func(c *config.Config) { c.PostgresDSN = dsn } }
 
