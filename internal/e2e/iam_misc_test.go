@@ -269,3 +269,185 @@ func verifyJWT(t *testing.T, tok, alg string, keys []map[string]string) map[stri
 	}
 	return claims
 }
+
+// TestDelegationRequests walks a partner's delegation request through a
+// customer account: associate, update, accept, send the token, trade it
+// for credentials; and the rejection path and the main errors.
+func TestDelegationRequests(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+	partner := env.AdminIAM()
+	must := func(_ any, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	tmpl, err := partner.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("read-users"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:GetUser"],"Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custID, custCfg := orgAccountConfig(t, env, "customer@example.com", "customer")
+	cust := testenv.IAM(custCfg)
+	must(cust.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob")}))
+	must(cust.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("bob"), PolicyName: aws.String("delegate"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:GetUser","iam:CreateUser","iam:*DelegationRequest*","iam:SendDelegationToken"],"Resource":"*"}]}`)}))
+	key, err := cust.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bob")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := testenv.IAM(env.Config(aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey), ""))
+	bobARN := "arn:aws:iam::" + custID + ":user/bob"
+
+	create := func(workflow string) string {
+		t.Helper()
+		out, err := partner.CreateDelegationRequest(ctx, &iam.CreateDelegationRequestInput{
+			OwnerAccountId: aws.String(custID), Description: aws.String("read your users"),
+			Permissions:         &types.DelegationPermission{PolicyTemplateArn: tmpl.Policy.Arn, Parameters: []types.PolicyParameter{{Name: aws.String("scope"), Type: types.PolicyParameterTypeEnumString, Values: []string{"all"}}}},
+			RequestorWorkflowId: aws.String(workflow), NotificationChannel: aws.String("arn:aws:sns:us-east-1:" + env.Account + ":delegation"),
+			SessionDuration: aws.Int32(900), RequestMessage: aws.String("please"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if aws.ToString(out.ConsoleDeepLink) == "" {
+			t.Fatal("no ConsoleDeepLink")
+		}
+		return aws.ToString(out.DelegationRequestId)
+	}
+	state := func(c *iam.Client, id string) *types.DelegationRequest {
+		t.Helper()
+		out, err := c.GetDelegationRequest(ctx, &iam.GetDelegationRequestInput{DelegationRequestId: aws.String(id)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.DelegationRequest
+	}
+
+	id := create("workflow-0001")
+	_, err = partner.CreateDelegationRequest(ctx, &iam.CreateDelegationRequestInput{
+		Description: aws.String("again"), Permissions: &types.DelegationPermission{PolicyTemplateArn: tmpl.Policy.Arn},
+		RequestorWorkflowId: aws.String("workflow-0001"), NotificationChannel: aws.String("topic"), SessionDuration: aws.Int32(900)})
+	if code := apiCode(t, err); code != "EntityAlreadyExists" {
+		t.Fatalf("duplicate workflow id: %s", code)
+	}
+	_, err = partner.CreateDelegationRequest(ctx, &iam.CreateDelegationRequestInput{
+		Description: aws.String("x"), Permissions: &types.DelegationPermission{PolicyTemplateArn: aws.String("arn:aws:iam::" + env.Account + ":policy/nope")},
+		RequestorWorkflowId: aws.String("workflow-0002"), NotificationChannel: aws.String("topic"), SessionDuration: aws.Int32(900)})
+	if code := apiCode(t, err); code != "InvalidInput" {
+		t.Fatalf("missing template: %s", code)
+	}
+
+	dr := state(partner, id)
+	if dr.State != types.StateTypeUnassigned || aws.ToString(dr.RequestorId) != env.Account || aws.ToString(dr.OwnerAccountId) != custID ||
+		!strings.Contains(aws.ToString(dr.PermissionPolicy), "iam:ListUsers") || aws.ToInt32(dr.SessionDuration) != 900 {
+		t.Fatalf("created = %+v", dr)
+	}
+	if l, err := bob.ListDelegationRequests(ctx, &iam.ListDelegationRequestsInput{}); err != nil || len(l.DelegationRequests) != 0 {
+		t.Fatalf("unowned requests are not listed: %v %+v", err, l)
+	}
+	_, err = partner.AssociateDelegationRequest(ctx, &iam.AssociateDelegationRequestInput{DelegationRequestId: aws.String(id)})
+	if code := apiCode(t, err); code != "NoSuchEntity" {
+		t.Fatalf("associate from another account: %s", code)
+	}
+	must(bob.AssociateDelegationRequest(ctx, &iam.AssociateDelegationRequestInput{DelegationRequestId: aws.String(id)}))
+	_, err = bob.AssociateDelegationRequest(ctx, &iam.AssociateDelegationRequestInput{DelegationRequestId: aws.String(id)})
+	if code := apiCode(t, err); code != "InvalidInput" {
+		t.Fatalf("second associate: %s", code)
+	}
+	chk, err := bob.GetDelegationRequest(ctx, &iam.GetDelegationRequestInput{DelegationRequestId: aws.String(id), DelegationPermissionCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if chk.DelegationRequest.State != types.StateTypeAssigned || aws.ToString(chk.DelegationRequest.OwnerId) != bobARN ||
+		chk.PermissionCheckStatus != types.PermissionCheckStatusTypeComplete || chk.PermissionCheckResult != types.PermissionCheckResultTypeAllowed {
+		t.Fatalf("after associate: %+v %v %v", chk.DelegationRequest, chk.PermissionCheckStatus, chk.PermissionCheckResult)
+	}
+	_, err = bob.SendDelegationToken(ctx, &iam.SendDelegationTokenInput{DelegationRequestId: aws.String(id)})
+	if code := apiCode(t, err); code != "InvalidInput" {
+		t.Fatalf("send before accept: %s", code)
+	}
+	must(bob.UpdateDelegationRequest(ctx, &iam.UpdateDelegationRequestInput{DelegationRequestId: aws.String(id), Notes: aws.String("needs a look")}))
+	if dr := state(bob, id); dr.State != types.StateTypePendingApproval || aws.ToString(dr.Notes) != "needs a look" {
+		t.Fatalf("after update: %+v", dr)
+	}
+	_, err = partner.AcceptDelegationRequest(ctx, &iam.AcceptDelegationRequestInput{DelegationRequestId: aws.String(id)})
+	if code := apiCode(t, err); code != "NoSuchEntity" {
+		t.Fatalf("accept by the partner: %s", code)
+	}
+	must(bob.AcceptDelegationRequest(ctx, &iam.AcceptDelegationRequestInput{DelegationRequestId: aws.String(id)}))
+	if dr := state(bob, id); dr.State != types.StateTypeAccepted || aws.ToString(dr.ApproverId) != bobARN {
+		t.Fatalf("after accept: %+v", dr)
+	}
+	must(bob.SendDelegationToken(ctx, &iam.SendDelegationTokenInput{DelegationRequestId: aws.String(id)}))
+	dr = state(partner, id)
+	if dr.State != types.StateTypeFinalized || dr.ExpirationTime == nil {
+		t.Fatalf("after send: %+v", dr)
+	}
+
+	tok, err := env.App.IAM.DelegationExchangeToken(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = testenv.STS(custCfg).GetDelegatedAccessToken(ctx, &sts.GetDelegatedAccessTokenInput{TradeInToken: aws.String(tok)})
+	if code := apiCode(t, err); code != "ExpiredTradeInTokenException" {
+		t.Fatalf("redeemed by another account than the partner: %s", code)
+	}
+	_, err = testenv.STS(env.AdminConfig()).GetDelegatedAccessToken(ctx, &sts.GetDelegatedAccessTokenInput{TradeInToken: aws.String(id + ".forged")})
+	if code := apiCode(t, err); code != "ExpiredTradeInTokenException" {
+		t.Fatalf("forged token: %s", code)
+	}
+	got, err := testenv.STS(env.AdminConfig()).GetDelegatedAccessToken(ctx, &sts.GetDelegatedAccessTokenInput{TradeInToken: aws.String(tok)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(got.AssumedPrincipal) != bobARN || !got.Credentials.Expiration.Equal(*dr.ExpirationTime) {
+		t.Fatalf("delegated: %s until %v (request until %v)", aws.ToString(got.AssumedPrincipal), got.Credentials.Expiration, dr.ExpirationTime)
+	}
+	delegated := env.Config(aws.ToString(got.Credentials.AccessKeyId), aws.ToString(got.Credentials.SecretAccessKey), aws.ToString(got.Credentials.SessionToken))
+	who, err := testenv.STS(delegated).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(who.Account) != custID {
+		t.Fatalf("delegated identity: %v %+v", err, who)
+	}
+	if _, err := testenv.IAM(delegated).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Fatalf("delegated ListUsers: %v", err)
+	}
+	_, err = testenv.IAM(delegated).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("mallory")})
+	if code := apiCode(t, err); code != "AccessDenied" {
+		t.Fatalf("delegated CreateUser, which bob may call but the permission policy does not allow: %s", code)
+	}
+
+	// Rejection.
+	id2 := create("workflow-0003")
+	must(bob.AssociateDelegationRequest(ctx, &iam.AssociateDelegationRequestInput{DelegationRequestId: aws.String(id2)}))
+	must(bob.RejectDelegationRequest(ctx, &iam.RejectDelegationRequestInput{DelegationRequestId: aws.String(id2), Notes: aws.String("no thanks")}))
+	if dr := state(partner, id2); dr.State != types.StateTypeRejected || aws.ToString(dr.RejectionReason) != "no thanks" || dr.ExpirationTime == nil {
+		t.Fatalf("after reject: %+v", dr)
+	}
+	_, err = bob.AcceptDelegationRequest(ctx, &iam.AcceptDelegationRequestInput{DelegationRequestId: aws.String(id2)})
+	if code := apiCode(t, err); code != "InvalidInput" {
+		t.Fatalf("accept after reject: %s", code)
+	}
+	_, err = bob.UpdateDelegationRequest(ctx, &iam.UpdateDelegationRequestInput{DelegationRequestId: aws.String(id2)})
+	if code := apiCode(t, err); code != "InvalidInput" {
+		t.Fatalf("update after reject: %s", code)
+	}
+
+	l, err := bob.ListDelegationRequests(ctx, &iam.ListDelegationRequestsInput{})
+	if err != nil || len(l.DelegationRequests) != 2 {
+		t.Fatalf("owned requests: %v %+v", err, l)
+	}
+	l, err = bob.ListDelegationRequests(ctx, &iam.ListDelegationRequestsInput{MaxItems: aws.Int32(1)})
+	if err != nil || len(l.DelegationRequests) != 1 || !l.IsTruncated || l.Marker == nil {
+		t.Fatalf("first page: %v %+v", err, l)
+	}
+	l, err = bob.ListDelegationRequests(ctx, &iam.ListDelegationRequestsInput{OwnerId: aws.String("arn:aws:iam::" + custID + ":user/someone")})
+	if err != nil || len(l.DelegationRequests) != 0 {
+		t.Fatalf("filtered by another owner: %v %+v", err, l)
+	}
+	_, err = bob.GetDelegationRequest(ctx, &iam.GetDelegationRequestInput{DelegationRequestId: aws.String("dr-000000000000000000000000")})
+	if code := apiCode(t, err); code != "NoSuchEntity" {
+		t.Fatalf("unknown request: %s", code)
+	}
+}

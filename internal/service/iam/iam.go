@@ -79,6 +79,7 @@ func (s *Service) handlers() map[string]service.Handler {
 	s.accessAdvisorHandlers(m)
 	s.stsPrefsHandlers(m)
 	s.outboundFederationHandlers(m)
+	s.delegationHandlers(m)
 	s.rootAccessHandlers(m) // last: wraps the login-profile handlers
 	return m
 }

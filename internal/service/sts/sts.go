@@ -35,6 +35,7 @@ func (s *Service) Register(r service.Registry) {
 	r.Add("sts", "AssumeRoot", s.assumeRoot)
 	r.Add("sts", "AssumeRoleWithWebIdentity", s.webIdentityHandler())
 	r.Add("sts", "AssumeRoleWithSAML", s.assumeRoleWithSAML)
+	r.Add("sts", "GetDelegatedAccessToken", s.getDelegatedAccessToken)
 	r.Add("sts", "GetWebIdentityToken", s.getWebIdentityToken)
 }
 
