@@ -35,8 +35,8 @@ func (s *Service) Register(r service.Registry) {
 	r.Add("sts", "AssumeRoot", s.assumeRoot)
 	r.Add("sts", "AssumeRoleWithWebIdentity", s.webIdentityHandler())
 	r.Add("sts", "AssumeRoleWithSAML", s.assumeRoleWithSAML)
-	r.Add("sts", "GetDelegatedAccessToken", s.getDelegatedAccessToken)
 	r.Add("sts", "GetWebIdentityToken", s.getWebIdentityToken)
+	r.Add("sts", "GetDelegatedAccessToken", s.getDelegatedAccessToken)
 }
 
 // getCallerIdentity answers who the caller is. It needs no permission: AWS
