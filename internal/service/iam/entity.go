@@ -366,3 +366,17 @@ func withTags(m map[string]any, tags []Tag) {
 		m["Tags"] = tagsOut(tags)
 	}
 }
+
+// linkedOut is listOut over link records: the page of links q selects, each
+// mapped by fn from the entity of kind it points to.
+func linkedOut[T any](ctx context.Context, r store.Reader, q store.ListQuery, in map[string]any, kind string, target linkTarget, field string, fn func(v *T) (any, error)) (map[string]any, error) {
+	p, err := listPage(ctx, r, q, in)
+	if err != nil {
+		return nil, err
+	}
+	list, err := followLinks(ctx, r, q.Account, kind, p.recs, target, fn)
+	if err != nil {
+		return nil, err
+	}
+	return p.out(map[string]any{field: list}), nil
+}

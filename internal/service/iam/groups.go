@@ -156,14 +156,19 @@ func (s *Service) deleteGroup(ctx context.Context, c *service.Call, in map[strin
 	return map[string]any{}, nil
 }
 
+// membershipIn loads the group and the user a request's GroupName and
+// UserName name.
+func membershipIn(ctx context.Context, r store.Reader, c *service.Call, in map[string]any) (grec, urec store.Record, err error) {
+	if _, grec, err = loadGroup(ctx, r, c.Account, awsproto.Str(in, "GroupName")); err != nil {
+		return grec, urec, err
+	}
+	_, urec, err = loadUser(ctx, r, c.Account, awsproto.Str(in, "UserName"))
+	return grec, urec, err
+}
+
 func (s *Service) addUserToGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	groupName, userName := awsproto.Str(in, "GroupName"), awsproto.Str(in, "UserName")
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, grec, err := loadGroup(ctx, tx, c.Account, groupName)
-		if err != nil {
-			return err
-		}
-		_, urec, err := loadUser(ctx, tx, c.Account, userName)
+		grec, urec, err := membershipIn(ctx, tx, c, in)
 		if err != nil {
 			return err
 		}
@@ -186,13 +191,9 @@ func (s *Service) addUserToGroup(ctx context.Context, c *service.Call, in map[st
 }
 
 func (s *Service) removeUserFromGroup(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	groupName, userName := awsproto.Str(in, "GroupName"), awsproto.Str(in, "UserName")
+	userName := awsproto.Str(in, "UserName")
 	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		_, grec, err := loadGroup(ctx, tx, c.Account, groupName)
-		if err != nil {
-			return err
-		}
-		_, urec, err := loadUser(ctx, tx, c.Account, userName)
+		grec, urec, err := membershipIn(ctx, tx, c, in)
 		if err != nil {
 			return err
 		}
@@ -216,16 +217,7 @@ func (s *Service) listGroupsForUser(ctx context.Context, c *service.Call, in map
 	if err != nil {
 		return nil, err
 	}
-	ref := urec.Key
-	p, err := listPage(ctx, s.Store, byRef(c.Account, kindMember, ref), in)
-	if err != nil {
-		return nil, err
-	}
-	groups, err := followLinks(ctx, s.Store, c.Account, kindGroup, p.recs, linkParent, func(g *Group) (any, error) {
+	return linkedOut(ctx, s.Store, byRef(c.Account, kindMember, urec.Key), in, kindGroup, linkParent, "Groups", func(g *Group) (any, error) {
 		return g.out(), nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p.out(map[string]any{"Groups": groups}), nil
 }

@@ -154,18 +154,9 @@ func (s *Service) listInstanceProfilesForRole(ctx context.Context, c *service.Ca
 	if err != nil {
 		return nil, err
 	}
-	ref := rrec.Key
-	p, err := listPage(ctx, s.Store, byRef(c.Account, kindProfileRole, ref), in)
-	if err != nil {
-		return nil, err
-	}
-	profiles, err := followLinks(ctx, s.Store, c.Account, kindInstanceProfile, p.recs, linkParent, func(ip *InstanceProfile) (any, error) {
+	return linkedOut(ctx, s.Store, byRef(c.Account, kindProfileRole, rrec.Key), in, kindInstanceProfile, linkParent, "InstanceProfiles", func(ip *InstanceProfile) (any, error) {
 		return profileOut(ctx, s.Store, c.Account, ip, false)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return p.out(map[string]any{"InstanceProfiles": profiles}), nil
 }
 
 func (s *Service) deleteInstanceProfile(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
