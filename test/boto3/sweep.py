@@ -1308,6 +1308,9 @@ def sweep_organizations(s, tag, acct):
         s.expect("organizations.ListParents.ou", lp["Parents"] == [{"Id": ou1_id, "Type": "ORGANIZATIONAL_UNIT"}], lp["Parents"])
     s.err(org, "DeleteOrganizationalUnit", "OrganizationalUnitNotEmptyException", OrganizationalUnitId=ou1_id)
 
+    if co:
+        sweep_org_access_report(s, co["Organization"]["Id"], root_id)
+
     # ---- tags
     s.ok(org, "TagResource", ResourceId=dev, Tags=[{"Key": "owner", "Value": "sweep"}])
     s.paginate(org, "ListTagsForResource", "Tags", page_size=None, min_items=1, ResourceId=dev)
@@ -1505,6 +1508,164 @@ def _disable(s, account):
         raise Fail(str(e))
 
 
+# ---------------------------------------------------------------- IAM access analysis, outbound federation, STS preferences
+
+def _jwt_claims(token):
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def sweep_iam_extra(s, tag, acct):
+    iam = s.client("iam")
+    sts = s.client("sts")
+    u = f"{tag}-analyst"
+    s.call(iam, "CreateUser", UserName=u)
+    doc = {"Version": "2012-10-17", "Statement": ALLOW_S3["Statement"] + [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]}
+    pol = s.call(iam, "CreatePolicy", PolicyName=f"{tag}-analyst", PolicyDocument=json.dumps(doc))["Policy"]["Arn"]
+    s.call(iam, "AttachUserPolicy", UserName=u, PolicyArn=pol)
+    s.call(iam, "PutUserPolicy", UserName=u, PolicyName="iam-read", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:Get*", "Resource": "*"}]}))
+    user_arn = f"arn:aws:iam::{acct}:user/{u}"
+
+    # Service last accessed: a job per entity, read back when COMPLETED.
+    job = s.ok(iam, "GenerateServiceLastAccessedDetails", Arn=user_arn, Granularity="ACTION_LEVEL")
+    s.err(iam, "GenerateServiceLastAccessedDetails", "NoSuchEntity", Arn=f"arn:aws:iam::{acct}:user/{tag}-nobody")
+    if job:
+        def done():
+            r = s.call(iam, "GetServiceLastAccessedDetails", JobId=job["JobId"])
+            need(r.get("JobStatus") == "COMPLETED", r.get("JobStatus"))
+            return r
+        r = s.check("iam.GetServiceLastAccessedDetails", lambda: eventually(done, "job", 15))
+        if r:
+            ns = sorted(x.get("ServiceNamespace") for x in r.get("ServicesLastAccessed", []))
+            s.expect("iam.GetServiceLastAccessedDetails.job", r.get("JobType") == "ACTION_LEVEL" and "iam" in ns
+                     and all(isinstance(x.get("TotalAuthenticatedEntities"), int) for x in r["ServicesLastAccessed"]), r.get("ServicesLastAccessed"))
+            # Every service the entity's policies allow is reported, whether
+            # or not iamd hosts it.
+            # https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetServiceLastAccessedDetails.html
+            s.expect("iam.GetServiceLastAccessedDetails.all_granted_services", ns == ["iam", "s3"], ns)
+    s.err(iam, "GetServiceLastAccessedDetails", "NoSuchEntity", JobId="00000000-0000-0000-0000-000000000000")
+    pjob = s.ok(iam, "GenerateServiceLastAccessedDetails", "policy", Arn=pol)
+    if pjob:
+        for ns in ("iam", "s3"):
+            def pdone(ns=ns):
+                r = s.call(iam, "GetServiceLastAccessedDetailsWithEntities", JobId=pjob["JobId"], ServiceNamespace=ns)
+                need(r.get("JobStatus") == "COMPLETED", r.get("JobStatus"))
+                return r
+            r = s.check(f"iam.GetServiceLastAccessedDetailsWithEntities.{ns}", lambda: eventually(pdone, "job", 15))
+            if r:
+                s.expect(f"iam.GetServiceLastAccessedDetailsWithEntities.{ns}.entity",
+                         [x.get("EntityInfo", {}).get("Arn") for x in r.get("EntityDetailsList", [])] == [user_arn], r.get("EntityDetailsList"))
+    lg = s.ok(iam, "ListPoliciesGrantingServiceAccess", Arn=user_arn, ServiceNamespaces=["s3", "iam", "ec2"])
+    if lg:
+        by = {x["ServiceNamespace"]: sorted(p["PolicyName"] for p in x.get("Policies", [])) for x in lg["PoliciesGrantingServiceAccess"]}
+        s.expect("iam.ListPoliciesGrantingServiceAccess.iam", by.get("iam") == sorted([f"{tag}-analyst", "iam-read"]) and by.get("ec2") == [], by)
+        # https://docs.aws.amazon.com/IAM/latest/APIReference/API_ListPoliciesGrantingServiceAccess.html
+        s.expect("iam.ListPoliciesGrantingServiceAccess.s3", by.get("s3") == [f"{tag}-analyst"], by)
+    s.err(iam, "ListPoliciesGrantingServiceAccess", "NoSuchEntity", Arn=f"arn:aws:iam::{acct}:user/{tag}-nobody", ServiceNamespaces=["s3"])
+
+    # Outbound web identity federation and sts:GetWebIdentityToken.
+    s.err(iam, "GetOutboundWebIdentityFederationInfo", "FeatureDisabled")
+    s.err(sts, "GetWebIdentityToken", "OutboundWebIdentityFederationDisabledException", label="disabled",
+          Audience=["https://api.example.com"], SigningAlgorithm="RS256")
+    en = s.ok(iam, "EnableOutboundWebIdentityFederation")
+    s.err(iam, "EnableOutboundWebIdentityFederation", "FeatureEnabled")
+    info = s.ok(iam, "GetOutboundWebIdentityFederationInfo")
+    if en and info:
+        s.expect("iam.GetOutboundWebIdentityFederationInfo.fields", info.get("JwtVendingEnabled") is True
+                 and info.get("IssuerIdentifier") == en.get("IssuerIdentifier") and en.get("IssuerIdentifier", "").startswith("http"), info)
+    wt = s.ok(sts, "GetWebIdentityToken", Audience=["https://api.example.com"], SigningAlgorithm="RS256", DurationSeconds=300,
+              Tags=[{"Key": "team", "Value": "blue"}])
+    if wt and en:
+        claims = s.check("sts.GetWebIdentityToken.jwt", lambda: _jwt_claims(wt["WebIdentityToken"]))
+        if claims:
+            aud = claims.get("aud")
+            s.expect("sts.GetWebIdentityToken.claims", claims.get("iss") == en["IssuerIdentifier"]
+                     and (aud == "https://api.example.com" or aud == ["https://api.example.com"])
+                     and claims.get("sub") == s.call(sts, "GetCallerIdentity")["Arn"], claims)
+        s.expect("sts.GetWebIdentityToken.expiration", isinstance(wt.get("Expiration"), datetime.datetime)
+                 and 200 <= (wt["Expiration"] - datetime.datetime.now(datetime.timezone.utc)).total_seconds() <= 400, wt.get("Expiration"))
+    s.ok(iam, "DisableOutboundWebIdentityFederation")
+    s.err(iam, "DisableOutboundWebIdentityFederation", "FeatureDisabled")
+
+    # Regional STS token version, reflected in the account summary.
+    s.ok(iam, "SetSecurityTokenServicePreferences", GlobalEndpointTokenVersion="v2Token")
+    sm = s.call(iam, "GetAccountSummary")["SummaryMap"]
+    s.expect("iam.SetSecurityTokenServicePreferences.summary", sm.get("GlobalEndpointTokenVersion") == 2, sm.get("GlobalEndpointTokenVersion"))
+    s.ok(iam, "SetSecurityTokenServicePreferences", "v1", GlobalEndpointTokenVersion="v1Token")
+
+    s.call(iam, "DeleteUserPolicy", UserName=u, PolicyName="iam-read")
+    s.call(iam, "DetachUserPolicy", UserName=u, PolicyArn=pol)
+    s.call(iam, "DeletePolicy", PolicyArn=pol)
+    s.call(iam, "DeleteUser", UserName=u)
+
+
+def sweep_delegation(s, tag, acct):
+    """Temporary delegation: the partner (here the same account) asks, the
+    owner associates, reviews, accepts and releases the token."""
+    iam = s.client("iam")
+    tmpl = s.call(iam, "CreatePolicy", PolicyName=f"{tag}-deleg", PolicyDocument=json.dumps(ALLOW_S3))["Policy"]["Arn"]
+
+    def create(wf, label=""):
+        return s.ok(iam, "CreateDelegationRequest", label, Description="sweep access", Permissions={"PolicyTemplateArn": tmpl},
+                    RequestMessage="please", RequestorWorkflowId=wf, NotificationChannel=f"arn:aws:sns:us-east-1:{acct}:sweep",
+                    SessionDuration=3600, RedirectUrl="https://partner.example.com/done")
+    cr = create(f"{tag}-wf1")
+    s.err(iam, "CreateDelegationRequest", "EntityAlreadyExists", Description="again", Permissions={"PolicyTemplateArn": tmpl},
+          RequestorWorkflowId=f"{tag}-wf1", NotificationChannel=f"arn:aws:sns:us-east-1:{acct}:sweep", SessionDuration=3600)
+    s.err(iam, "GetDelegationRequest", "NoSuchEntity", DelegationRequestId="dr-000000000000000000000000")
+    if not cr:
+        return
+    rid = cr["DelegationRequestId"]
+
+    def state(want, label):
+        g = s.ok(iam, "GetDelegationRequest", label, DelegationRequestId=rid)
+        if g:
+            s.expect(f"iam.GetDelegationRequest.{label}.state", g["DelegationRequest"].get("State") == want, g["DelegationRequest"])
+        return g
+    state("UNASSIGNED", "unassigned")
+    s.ok(iam, "AssociateDelegationRequest", DelegationRequestId=rid)
+    state("ASSIGNED", "assigned")
+    ld = s.ok(iam, "ListDelegationRequests")
+    if ld:
+        s.expect("iam.ListDelegationRequests.contains", rid in [x.get("DelegationRequestId") for x in ld.get("DelegationRequests", [])], ld)
+    s.ok(iam, "UpdateDelegationRequest", DelegationRequestId=rid, Notes="looks fine")
+    pc = s.ok(iam, "GetDelegationRequest", "permission_check", DelegationRequestId=rid, DelegationPermissionCheck=True)
+    if pc:
+        s.expect("iam.GetDelegationRequest.permission_check", pc.get("PermissionCheckStatus") is not None, pc)
+    s.ok(iam, "AcceptDelegationRequest", DelegationRequestId=rid)
+    state("ACCEPTED", "accepted")
+    s.ok(iam, "SendDelegationToken", DelegationRequestId=rid)
+    s.err(iam, "SendDelegationToken", "NoSuchEntity", label="unknown", DelegationRequestId="dr-000000000000000000000000")
+    cr2 = create(f"{tag}-wf2", "second")
+    if cr2:
+        rid2 = cr2["DelegationRequestId"]
+        s.call(iam, "AssociateDelegationRequest", DelegationRequestId=rid2)
+        s.ok(iam, "RejectDelegationRequest", DelegationRequestId=rid2, Notes="not now")
+        g = s.ok(iam, "GetDelegationRequest", "rejected", DelegationRequestId=rid2)
+        if g:
+            s.expect("iam.GetDelegationRequest.rejected.state", g["DelegationRequest"].get("State") == "REJECTED", g["DelegationRequest"])
+    s.err(iam, "RejectDelegationRequest", "NoSuchEntity", DelegationRequestId="dr-000000000000000000000000")
+    # The exchange token goes to the partner's notification channel, which a
+    # script cannot read; the refusal of a bad token still runs.
+    s.err(s.client("sts"), "GetDelegatedAccessToken", "ExpiredTradeInTokenException", TradeInToken="not-a-trade-in-token-" + "x" * 24)
+
+
+def sweep_org_access_report(s, org_id, root_id):
+    iam = s.client("iam")
+    job = s.ok(iam, "GenerateOrganizationsAccessReport", EntityPath=f"{org_id}/{root_id}")
+    if job:
+        def done():
+            r = s.call(iam, "GetOrganizationsAccessReport", JobId=job["JobId"])
+            need(r.get("JobStatus") == "COMPLETED", r.get("JobStatus"))
+            return r
+        r = s.check("iam.GetOrganizationsAccessReport", lambda: eventually(done, "job", 15))
+        if r:
+            s.expect("iam.GetOrganizationsAccessReport.counts", isinstance(r.get("NumberOfServicesAccessible"), int)
+                     and isinstance(r.get("JobCompletionDate"), datetime.datetime), {k: v for k, v in r.items() if k != "AccessDetails"})
+    s.err(iam, "GetOrganizationsAccessReport", "NoSuchEntity", JobId="00000000-0000-0000-0000-000000000000")
+
+
 # ---------------------------------------------------------------- AWS CLI
 
 def sweep_cli(s, tag):
@@ -1620,6 +1781,8 @@ def main():
     s.check("scenario.account", lambda: sweep_account(s, tag))
     s.check("scenario.sts", lambda: sweep_sts(s, tag, *iam_out))
     acct = iam_out[0] if iam_out else s.call(s.client("sts"), "GetCallerIdentity")["Account"]
+    s.check("scenario.iam_extra", lambda: sweep_iam_extra(s, tag, acct))
+    s.check("scenario.delegation", lambda: sweep_delegation(s, tag, acct))
     s.check("scenario.organizations", lambda: sweep_organizations(s, tag, acct))
     s.check("scenario.cli", lambda: sweep_cli(s, tag))
     if args.coverage_doc:
