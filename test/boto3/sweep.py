@@ -466,6 +466,13 @@ def trust_for(account):
 ALLOW_S3 = {"Version": "2012-10-17", "Statement": [{
     "Sid": "ReadBuckets", "Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
     "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}]}
+CREDENTIAL_REPORT_HEADER = ",".join([
+    "user", "arn", "user_creation_time", "password_enabled", "password_last_used", "password_last_changed",
+    "password_next_rotation", "mfa_active", "access_key_1_active", "access_key_1_last_rotated",
+    "access_key_1_last_used_date", "access_key_1_last_used_region", "access_key_1_last_used_service",
+    "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+    "access_key_2_last_used_region", "access_key_2_last_used_service", "cert_1_active", "cert_1_last_rotated",
+    "cert_2_active", "cert_2_last_rotated"])
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -536,7 +543,9 @@ def sweep_iam(s, tag):
     g = s.ok(iam, "GetPolicy", PolicyArn=pol_arn)
     if g:
         s.expect("iam.GetPolicy.description", g["Policy"].get("Description") == "read buckets", g["Policy"])
-    s.err(iam, "GetPolicy", "NoSuchEntity", PolicyArn=f"arn:aws:iam::{acct}:policy/{tag}-nope")
+    e = s.err(iam, "GetPolicy", "NoSuchEntity", PolicyArn=f"arn:aws:iam::{acct}:policy/{tag}-nope")
+    if e:
+        s.expect("iam.GetPolicy.error.message", e.response["Error"]["Message"] == f"Policy arn:aws:iam::{acct}:policy/{tag}-nope was not found.", e.response["Error"]["Message"])
     s.err(iam, "GetPolicy", "InvalidInput", PolicyArn="arn:aws:s3:::not-a-policy-arn")
     v2 = s.ok(iam, "CreatePolicyVersion", PolicyArn=pol_arn, PolicyDocument=json.dumps(ALLOW_ALL), SetAsDefault=True)
     if v2:
@@ -588,7 +597,13 @@ def sweep_iam(s, tag):
     gme = s.ok(iam, "GetUser", "caller")
     if gme:
         s.expect("iam.GetUser.caller_is_admin", gme["User"].get("Arn") == me["Arn"], gme["User"])
-    s.err(iam, "GetUser", "NoSuchEntity", UserName=f"{tag}-nobody")
+    e = s.err(iam, "GetUser", "NoSuchEntity", UserName=f"{tag}-nobody")
+    if e:
+        # Scripts match on AWS's wording.
+        s.expect("iam.GetUser.error.message", e.response["Error"]["Message"] == f"The user with name {tag}-nobody cannot be found.", e.response["Error"]["Message"])
+    lak = s.ok(iam, "ListAccessKeys", "caller")
+    if lak:
+        s.expect("iam.ListAccessKeys.caller", [k["AccessKeyId"] for k in lak["AccessKeyMetadata"]] == [s.key] and lak["AccessKeyMetadata"][0].get("UserName") == "admin", lak)
     s.paginate(iam, "ListUsers", "Users", PathPrefix=P, min_items=3)
     lu = s.ok(iam, "ListUsers", "path", PathPrefix=P)
     if lu:
@@ -680,7 +695,9 @@ def sweep_iam(s, tag):
         r = gr["Role"]
         s.expect("iam.GetRole.fields", r.get("AssumeRolePolicyDocument") == json.loads(trust_for(acct)) and "RoleLastUsed" in r
                  and r.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn") == pol_arn, r)
-    s.err(iam, "GetRole", "NoSuchEntity", RoleName=f"{tag}-norole")
+    e = s.err(iam, "GetRole", "NoSuchEntity", RoleName=f"{tag}-norole")
+    if e:
+        s.expect("iam.GetRole.error.message", e.response["Error"]["Message"] == f"The role with name {tag}-norole cannot be found.", e.response["Error"]["Message"])
     s.paginate(iam, "ListRoles", "Roles", PathPrefix=P)
     lr = s.ok(iam, "ListRoles", "path", PathPrefix=P)
     if lr:
@@ -724,6 +741,24 @@ def sweep_iam(s, tag):
     if gpa:
         s.expect("iam.GetPolicy.attachment_count", gpa["Policy"].get("AttachmentCount") == 3, gpa["Policy"].get("AttachmentCount"))
     s.err(iam, "DeletePolicy", "DeleteConflict", PolicyArn=pol_arn)
+
+    # ---- the boto3 resource API walks the same operations
+    def resources():
+        res = boto3.resource("iam", endpoint_url=s.endpoint, region_name="us-east-1",
+                             aws_access_key_id=s.key, aws_secret_access_key=s.secret)
+        for c in (res.meta.client,):
+            c.meta.events.register("before-parse", s._capture)
+        user = res.User(u1)
+        need(user.arn == f"arn:aws:iam::{acct}:user{P}{u1}" and isinstance(user.create_date, datetime.datetime), user.arn)
+        need(sorted(g.name for g in user.groups.all()) == sorted([g1, g2]), "user.groups")
+        need(sorted(p.arn for p in res.Role(r1).attached_policies.all()) == sorted([pol_arn, pol2_arn]), "role.attached_policies")
+        need(res.Policy(pol_arn).default_version_id == "v1", "policy.default_version_id")
+        need(res.CurrentUser().arn == me["Arn"], "CurrentUser")
+        names = [x.name for x in res.users.filter(PathPrefix=P).page_size(1)]
+        need(sorted(names) == sorted([u1, u2, u3]), f"users collection {names}")
+        doc = res.RolePolicy(r1, "r-b").policy_document
+        need(doc == ALLOW_S3, f"RolePolicy.policy_document {doc!r}")
+    s.check("iam.resource_api", resources)
 
     # ---- instance profiles
     ip1, ip2 = f"{tag}-ip1", f"{tag}-ip2"
@@ -837,7 +872,10 @@ def sweep_iam(s, tag):
         r = s.call(iam, "GetCredentialReport")
         need(r.get("ReportFormat") == "text/csv", r.get("ReportFormat"))
         text = r["Content"].decode()
-        need(text.startswith("user,arn,user_creation_time,password_enabled"), text[:80])
+        header = text.split("\n", 1)[0].strip()
+        # https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_getting-report.html
+        need(header == CREDENTIAL_REPORT_HEADER, f"header {header!r}")
+        need("\n<root_account>,arn:aws:iam::" + acct + ":root," in text, "no <root_account> row")
         need(f"\n{u1}," in text, f"{u1} missing from report")
         return r
     s.check("iam.GetCredentialReport", lambda: eventually(report, "credential report", 15))
@@ -1624,6 +1662,10 @@ def sweep_delegation(s, tag, acct):
             s.expect(f"iam.GetDelegationRequest.{label}.state", g["DelegationRequest"].get("State") == want, g["DelegationRequest"])
         return g
     state("UNASSIGNED", "unassigned")
+    hs = s.ok(iam, "GetHumanReadableSummary", EntityArn=f"arn:aws:iam::{acct}:delegation-request/{rid}", Locale="en-US")
+    if hs:
+        s.expect("iam.GetHumanReadableSummary.available", hs.get("SummaryState") == "AVAILABLE" and hs.get("SummaryContent"), hs)
+    s.err(iam, "GetHumanReadableSummary", "InvalidInput", EntityArn=f"arn:aws:iam::{acct}:user/{tag}-x")
     s.ok(iam, "AssociateDelegationRequest", DelegationRequestId=rid)
     state("ASSIGNED", "assigned")
     ld = s.ok(iam, "ListDelegationRequests")
@@ -1715,6 +1757,17 @@ def sweep_cli(s, tag):
     s.cli("iam.list-access-keys", "iam", "list-access-keys", "--user-name", n)
     if out:
         s.cli("iam.delete-access-key", "iam", "delete-access-key", "--user-name", n, "--access-key-id", out["AccessKey"]["AccessKeyId"])
+    s.cli("iam.create-user.second", "iam", "create-user", "--user-name", n + "2", "--path", "/cli/")
+    page = s.cli("iam.list-users.max-items", "iam", "list-users", "--path-prefix", "/cli/", "--max-items", "1")
+    if page is not None:
+        s.expect("cli.iam.list-users.next-token", len(page.get("Users", [])) == 1 and page.get("NextToken"), page)
+        if page.get("NextToken"):
+            rest = s.cli("iam.list-users.starting-token", "iam", "list-users", "--path-prefix", "/cli/", "--max-items", "1",
+                         "--starting-token", page["NextToken"])
+            if rest is not None:
+                s.expect("cli.iam.list-users.second-page", len(rest.get("Users", [])) == 1 and "NextToken" not in rest
+                         and rest["Users"][0]["UserName"] != page["Users"][0]["UserName"], rest)
+    s.cli("iam.delete-user.second", "iam", "delete-user", "--user-name", n + "2")
     s.cli("iam.delete-user", "iam", "delete-user", "--user-name", n)
     out = s.cli("iam.simulate-custom-policy", "iam", "simulate-custom-policy", "--policy-input-list", json.dumps(ALLOW_S3),
                 "--action-names", "s3:GetObject", "s3:PutObject",
