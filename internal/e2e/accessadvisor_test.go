@@ -34,7 +34,7 @@ func TestAccessAdvisor(t *testing.T) {
 	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("alice")}))
 	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("devs"), UserName: aws.String("bob")}))
 	pol, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("orgread"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:Describe*","Resource":"*"}]}`)})
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["organizations:Describe*","s3:GetObject"],"Resource":"*"}]}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,8 +81,11 @@ func TestAccessAdvisor(t *testing.T) {
 			t.Fatalf("job = %v %v %v", out.JobStatus, out.JobType, out.JobCompletionDate)
 		}
 		got := byNS(out.ServicesLastAccessed)
-		if len(got) != 3 {
-			t.Fatalf("services = %v, want iam, sts (inline) and organizations (group's managed policy)", got)
+		if len(got) != 4 {
+			t.Fatalf("services = %v, want iam, sts (inline), organizations and s3 (group's managed policy)", got)
+		}
+		if s3 := got["s3"]; aws.ToString(s3.ServiceName) != "Amazon S3" || s3.LastAuthenticated != nil {
+			t.Fatalf("s3 (not hosted by iamd, still reported) = %+v", s3)
 		}
 		i := got["iam"]
 		if i.LastAuthenticated == nil || !i.LastAuthenticated.Equal(t1) || aws.ToString(i.LastAuthenticatedEntity) != aliceARN ||
@@ -101,7 +104,7 @@ func TestAccessAdvisor(t *testing.T) {
 			t.Fatalf("page 1: %v %+v", err, page)
 		}
 		page2, err := c.GetServiceLastAccessedDetails(ctx, &iam.GetServiceLastAccessedDetailsInput{JobId: aws.String(job), Marker: page.Marker})
-		if err != nil || page2.IsTruncated || len(page2.ServicesLastAccessed) != 1 {
+		if err != nil || page2.IsTruncated || len(page2.ServicesLastAccessed) != 2 {
 			t.Fatalf("page 2: %v %+v", err, page2)
 		}
 	})
@@ -143,7 +146,7 @@ func TestAccessAdvisor(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := byNS(out.ServicesLastAccessed)
-		if len(got) != 1 || aws.ToString(got["organizations"].LastAuthenticatedEntity) != bobARN {
+		if len(got) != 2 || aws.ToString(got["organizations"].LastAuthenticatedEntity) != bobARN {
 			t.Fatalf("group services = %+v", got)
 		}
 		ents, err := c.GetServiceLastAccessedDetailsWithEntities(ctx, &iam.GetServiceLastAccessedDetailsWithEntitiesInput{JobId: aws.String(job), ServiceNamespace: aws.String("organizations")})
@@ -174,7 +177,7 @@ func TestAccessAdvisor(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := byNS(out.ServicesLastAccessed)["organizations"]
-		if len(out.ServicesLastAccessed) != 1 || aws.ToInt32(o.TotalAuthenticatedEntities) != 1 || aws.ToString(o.LastAuthenticatedRegion) != "eu-west-1" {
+		if len(out.ServicesLastAccessed) != 2 || aws.ToInt32(o.TotalAuthenticatedEntities) != 1 || aws.ToString(o.LastAuthenticatedRegion) != "eu-west-1" {
 			t.Fatalf("policy report = %+v", out.ServicesLastAccessed)
 		}
 		ents, err := c.GetServiceLastAccessedDetailsWithEntities(ctx, &iam.GetServiceLastAccessedDetailsWithEntitiesInput{JobId: aws.String(job), ServiceNamespace: aws.String("organizations")})

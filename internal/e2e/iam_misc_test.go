@@ -451,3 +451,52 @@ func TestDelegationRequests(t *testing.T) {
 		t.Fatalf("unknown request: %s", code)
 	}
 }
+
+// TestHumanReadableSummary summarizes a delegation request under the
+// access rules of GetDelegationRequest.
+func TestHumanReadableSummary(t *testing.T) {
+	env := testenv.Start(t)
+	ctx := context.Background()
+	c := env.AdminIAM()
+	tmpl, err := c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("read-users"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	custID, custCfg := orgAccountConfig(t, env, "customer@example.com", "customer")
+	out, err := c.CreateDelegationRequest(ctx, &iam.CreateDelegationRequestInput{
+		OwnerAccountId: aws.String(custID), Description: aws.String("Audit your users."),
+		Permissions:         &types.DelegationPermission{PolicyTemplateArn: tmpl.Policy.Arn},
+		RequestorWorkflowId: aws.String("workflow-0001"), NotificationChannel: aws.String("topic"), SessionDuration: aws.Int32(3600)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entity := "arn:aws:iam::" + env.Account + ":delegation-request/" + aws.ToString(out.DelegationRequestId)
+	sum, err := testenv.IAM(custCfg).GetHumanReadableSummary(ctx, &iam.GetHumanReadableSummaryInput{EntityArn: aws.String(entity)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	content := aws.ToString(sum.SummaryContent)
+	if sum.SummaryState != types.SummaryStateTypeAvailable || aws.ToString(sum.Locale) != "en-US" ||
+		!strings.Contains(content, "iam:ListUsers") || !strings.Contains(content, custID) || !strings.Contains(content, "1h0m0s") {
+		t.Fatalf("summary = %v %q", sum.SummaryState, content)
+	}
+	fr, err := c.GetHumanReadableSummary(ctx, &iam.GetHumanReadableSummaryInput{EntityArn: aws.String(entity), Locale: aws.String("fr-FR")})
+	if err != nil || fr.SummaryState != types.SummaryStateTypeNotSupported || fr.SummaryContent != nil {
+		t.Fatalf("fr-FR: %v %+v", err, fr)
+	}
+	_, err = c.GetHumanReadableSummary(ctx, &iam.GetHumanReadableSummaryInput{EntityArn: aws.String("arn:aws:iam::" + env.Account + ":user/admin")})
+	if code := apiCode(t, err); code != "InvalidInput" {
+		t.Fatalf("user ARN: %s", code)
+	}
+	_, err = c.GetHumanReadableSummary(ctx, &iam.GetHumanReadableSummaryInput{EntityArn: aws.String("arn:aws:iam::" + env.Account + ":delegation-request/dr-000000000000000000000000")})
+	if code := apiCode(t, err); code != "NoSuchEntity" {
+		t.Fatalf("unknown request: %s", code)
+	}
+	// A third account does not see a request addressed to the customer.
+	_, otherCfg := orgAccountConfig(t, env, "other@example.com", "other")
+	_, err = testenv.IAM(otherCfg).GetHumanReadableSummary(ctx, &iam.GetHumanReadableSummaryInput{EntityArn: aws.String(entity)})
+	if code := apiCode(t, err); code != "NoSuchEntity" {
+		t.Fatalf("third account: %s", code)
+	}
+}

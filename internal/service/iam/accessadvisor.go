@@ -59,6 +59,41 @@ func advisorServiceByNamespace(ns string) *advisorService {
 	return nil
 }
 
+// grantedServices lists the services of a grant set in namespace order:
+// those of the catalog, and others under their AWS names where known.
+func grantedServices(g grantSet) []advisorService {
+	out := make([]advisorService, 0, len(g))
+	for ns := range g {
+		if svc := advisorServiceByNamespace(ns); svc != nil {
+			out = append(out, *svc)
+			continue
+		}
+		name := otherServiceNames[ns]
+		if name == "" {
+			name = ns
+		}
+		out = append(out, advisorService{Namespace: ns, Name: name})
+	}
+	slices.SortFunc(out, func(a, b advisorService) int { return strings.Compare(a.Namespace, b.Namespace) })
+	return out
+}
+
+// otherServiceNames are AWS's names (as access advisor reports them) of
+// common services iamd does not host; a namespace missing here is
+// reported under its own name.
+var otherServiceNames = map[string]string{
+	"s3": "Amazon S3", "ec2": "Amazon EC2", "lambda": "AWS Lambda", "dynamodb": "Amazon DynamoDB",
+	"sqs": "Amazon SQS", "sns": "Amazon SNS", "kms": "AWS Key Management Service",
+	"logs": "Amazon CloudWatch Logs", "cloudwatch": "Amazon CloudWatch", "rds": "Amazon RDS",
+	"ecr": "Amazon Elastic Container Registry", "ecs": "Amazon Elastic Container Service",
+	"eks": "Amazon Elastic Kubernetes Service", "secretsmanager": "AWS Secrets Manager",
+	"ssm": "AWS Systems Manager", "cloudformation": "AWS CloudFormation", "route53": "Amazon Route 53",
+	"elasticloadbalancing": "Elastic Load Balancing", "autoscaling": "Amazon EC2 Auto Scaling",
+	"apigateway": "Amazon API Gateway", "cloudfront": "Amazon CloudFront", "events": "Amazon EventBridge",
+	"kinesis": "Amazon Kinesis", "glue": "AWS Glue", "athena": "Amazon Athena", "config": "AWS Config",
+	"sso": "AWS IAM Identity Center", "access-analyzer": "IAM Access Analyzer",
+}
+
 // accessMark is when and where something was last accessed.
 type accessMark struct {
 	At     time.Time `json:"at"`
@@ -389,6 +424,15 @@ func grantsOf(doc string, kind policy.Kind) (grantSet, error) {
 		if st.Effect != policy.Allow {
 			continue
 		}
+		// Services iamd does not host count too when a statement names
+		// them: access advisor reports every service a policy allows.
+		for _, pat := range st.Action {
+			ns, _, ok := strings.Cut(pat, ":")
+			ns = strings.ToLower(ns)
+			if ok && ns != "" && !strings.ContainsAny(ns, "*?") && advisorServiceByNamespace(ns) == nil && out[ns] == nil {
+				out[ns] = map[string]bool{}
+			}
+		}
 		for i := range advisorServices {
 			svc := &advisorServices[i]
 			allowed, hit := statementGrants(&st, svc)
@@ -638,12 +682,8 @@ func (s *Service) buildReport(ctx context.Context, r store.Reader, account strin
 		}
 	}
 	job := &AdvisorJob{Type: granularity, Entities: map[string][]entAcc{}}
-	for i := range advisorServices {
-		svc := &advisorServices[i]
-		acts, ok := granted[svc.Namespace]
-		if !ok {
-			continue
-		}
+	for _, svc := range grantedServices(granted) {
+		acts := granted[svc.Namespace]
 		rep := serviceReport{Namespace: svc.Namespace, Name: svc.Name}
 		for j, p := range principals {
 			a := access[j][svc.Namespace]

@@ -43,6 +43,7 @@ func TestGrants(t *testing.T) {
 		{"star", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, all, map[string]int{"iam": iamActions}},
 		{"one action", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"iam:GetUser","Resource":"*"}}`, 1, map[string]int{"iam": 1}},
 		{"service wildcard", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"cloudtrail:*","Resource":"*"}}`, 1, map[string]int{"cloudtrail": 0}},
+		{"services iamd does not host", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["s3:GetObject","S3:PutObject","ec2:Describe*"],"Resource":"*"}}`, 2, map[string]int{"s3": 0, "ec2": 0}},
 		{"deny only", `{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*"}}`, 0, nil},
 		{"unknown action grants service", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"sts:NoSuchThing","Resource":"*"}}`, 1, map[string]int{"sts": 0}},
 		{"not action excludes a service", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}}`, all - 1, map[string]int{"sts": len(advisorServiceByNamespace("sts").Actions)}},
@@ -85,6 +86,19 @@ func keys(g grantSet) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+func TestGrantedServices(t *testing.T) {
+	got := grantedServices(grantSet{"s3": {}, "iam": {}, "zzz-new": {}, "ec2": {}})
+	want := []advisorService{{Namespace: "ec2", Name: "Amazon EC2"}, {Namespace: "iam", Name: "AWS Identity and Access Management"}, {Namespace: "s3", Name: "Amazon S3"}, {Namespace: "zzz-new", Name: "zzz-new"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %d services, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].Namespace != want[i].Namespace || got[i].Name != want[i].Name {
+			t.Errorf("%d: %s %q, want %s %q", i, got[i].Namespace, got[i].Name, want[i].Namespace, want[i].Name)
+		}
+	}
 }
 
 func TestServiceAccessMerge(t *testing.T) {

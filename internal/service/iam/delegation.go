@@ -112,6 +112,7 @@ func (s *Service) delegationHandlers(m map[string]service.Handler) {
 	m["AcceptDelegationRequest"] = s.acceptDelegationRequest
 	m["RejectDelegationRequest"] = s.rejectDelegationRequest
 	m["SendDelegationToken"] = s.sendDelegationToken
+	m["GetHumanReadableSummary"] = s.getHumanReadableSummary
 }
 
 func noSuchDelegation(id string) error {
@@ -610,4 +611,85 @@ func arnPartition(s string) string {
 		return a.Partition
 	}
 	return "aws"
+}
+
+// getHumanReadableSummary summarizes a delegation request, the only entity
+// type AWS supports. AWS writes the summary with a large language model;
+// iamd composes it from the request's own fields (who asks, for what, for
+// how long), so the text differs while access rules and shape match: the
+// caller must be able to GetDelegationRequest the request.
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetHumanReadableSummary.html
+func (s *Service) getHumanReadableSummary(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
+	entity := awsproto.Str(in, "EntityArn")
+	a, err := arn.Parse(entity)
+	typ, id, _ := strings.Cut(a.Resource, "/")
+	if err != nil || a.Service != "iam" || typ != "delegation-request" || id == "" {
+		return nil, apierr.Invalid("Entity %s is not a delegation request: delegation-request is the only entity type supported.", entity)
+	}
+	dr, _, err := loadDelegation(ctx, s.Store, c, id)
+	if err != nil {
+		return nil, err
+	}
+	locale := awsproto.Str(in, "Locale")
+	if locale == "" {
+		locale = "en-US"
+	}
+	out := map[string]any{"Locale": locale}
+	if !strings.HasPrefix(strings.ToLower(locale), "en") {
+		// Summaries are composed in English only.
+		out["SummaryState"] = "NOT_SUPPORTED"
+		return out, nil
+	}
+	out["SummaryState"] = "AVAILABLE"
+	out["SummaryContent"] = summarizeDelegation(dr)
+	return out, nil
+}
+
+// summarizeDelegation writes a plain-English account of a request, at most
+// the model's 10,000 characters.
+func summarizeDelegation(dr *DelegationRequest) string {
+	var b strings.Builder
+	who := dr.RequestorID
+	if dr.RequestorName != "" {
+		who = dr.RequestorName + " (account " + dr.RequestorID + ")"
+	}
+	fmt.Fprintf(&b, "%s requests temporary access", who)
+	if dr.OwnerAccountID != "" {
+		fmt.Fprintf(&b, " to account %s", dr.OwnerAccountID)
+	}
+	fmt.Fprintf(&b, " for %s once the access token is released.", time.Duration(dr.SessionDuration)*time.Second)
+	if dr.Description != "" {
+		fmt.Fprintf(&b, " Purpose: %s", strings.TrimSpace(dr.Description))
+		if !strings.HasSuffix(b.String(), ".") {
+			b.WriteString(".")
+		}
+	}
+	if p, err := policy.Parse([]byte(dr.PermissionPolicy), policy.Identity); err == nil {
+		for _, st := range p.Statements {
+			verb := "allow"
+			if st.Effect == policy.Deny {
+				verb = "deny"
+			}
+			acts, what := st.Action, "the actions"
+			if st.NotAction != nil {
+				acts, what = st.NotAction, "all actions except"
+			}
+			res := st.Resource
+			on := "on"
+			if st.NotResource != nil {
+				res, on = st.NotResource, "on all resources except"
+			}
+			fmt.Fprintf(&b, " The permissions %s %s %s %s %s", verb, what, strings.Join(acts, ", "), on, strings.Join(res, ", "))
+			if len(st.Condition) > 0 {
+				b.WriteString(" under conditions")
+			}
+			b.WriteString(".")
+		}
+	}
+	fmt.Fprintf(&b, " The request is %s.", strings.ToLower(strings.ReplaceAll(dr.State, "_", " ")))
+	s := b.String()
+	if len(s) > 10000 {
+		s = s[:10000]
+	}
+	return s
 }

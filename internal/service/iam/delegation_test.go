@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,6 +203,30 @@ func TestApproverOf(t *testing.T) {
 		}
 		if c.p.Type == principal.AssumedRole && c.ok && got.UserID != "AROA1" {
 			t.Errorf("role approver UserID = %q, want the role id", got.UserID)
+		}
+	}
+}
+
+func TestSummarizeDelegation(t *testing.T) {
+	base := DelegationRequest{RequestorID: drPartner, RequestorName: "Acme", OwnerAccountID: drCustomer, SessionDuration: 1800, State: DelegationPendingApproval, Description: "Fix the build"}
+	for _, c := range []struct {
+		name   string
+		policy string
+		want   []string
+	}{
+		{"actions", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":["iam:GetUser","iam:ListUsers"],"Resource":"*"}}`,
+			[]string{"Acme (account 111111111111) requests temporary access to account 222222222222 for 30m0s", "Purpose: Fix the build.", "allow the actions iam:GetUser, iam:ListUsers on *", "The request is pending approval."}},
+		{"not action with condition", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","NotAction":"iam:*","NotResource":"arn:aws:s3:::secret","Condition":{"Bool":{"aws:SecureTransport":"true"}}}}`,
+			[]string{"allow all actions except iam:* on all resources except arn:aws:s3:::secret under conditions."}},
+		{"unparsable policy", `{`, []string{"Purpose: Fix the build. The request is pending approval."}},
+	} {
+		dr := base
+		dr.PermissionPolicy = c.policy
+		got := summarizeDelegation(&dr)
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: %q lacks %q", c.name, got, w)
+			}
 		}
 	}
 }
