@@ -1546,6 +1546,52 @@ def _disable(s, account):
         raise Fail(str(e))
 
 
+# ---------------------------------------------------------------- trust policy principals, AWS managed policies
+
+def sweep_trust(s, tag, acct):
+    iam = s.client("iam")
+
+    def trust(principal_arn):
+        return json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": principal_arn}, "Action": "sts:AssumeRole"}]})
+    ghost = f"arn:aws:iam::{acct}:user/{tag}-ghost"
+    # A trust policy naming an IAM user or role that does not exist is
+    # refused: "Invalid principal in policy"
+    # (https://repost.aws/knowledge-center/iam-trust-policy-error).
+    s.err(iam, "CreateRole", "MalformedPolicyDocument", label="nonexistent_principal", RoleName=f"{tag}-ghostly", AssumeRolePolicyDocument=trust(ghost))
+    s.call(iam, "CreateRole", RoleName=f"{tag}-trusting", AssumeRolePolicyDocument=trust(f"arn:aws:iam::{acct}:root"))
+    s.err(iam, "UpdateAssumeRolePolicy", "MalformedPolicyDocument", label="nonexistent_principal", RoleName=f"{tag}-trusting", PolicyDocument=trust(ghost))
+
+    # AWS stores a named user as its unique id: deleting the user breaks the
+    # trust, and a new user of the same name is not trusted
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+    name = f"{tag}-trusted"
+    old = s.call(iam, "CreateUser", UserName=name)["User"]
+    s.call(iam, "UpdateAssumeRolePolicy", RoleName=f"{tag}-trusting", PolicyDocument=trust(old["Arn"]))
+    s.call(iam, "DeleteUser", UserName=name)
+    doc = s.call(iam, "GetRole", RoleName=f"{tag}-trusting")["Role"]["AssumeRolePolicyDocument"]
+    s.expect("iam.GetRole.deleted_principal_shows_unique_id", doc["Statement"][0]["Principal"].get("AWS") == old["UserId"], doc["Statement"][0]["Principal"])
+    s.call(iam, "CreateUser", UserName=name)
+    key = s.call(iam, "CreateAccessKey", UserName=name)["AccessKey"]
+    time.sleep(0.5)
+    s.err(s.client("sts", key=key["AccessKeyId"], secret=key["SecretAccessKey"]), "AssumeRole", "AccessDenied",
+          label="recreated_user_not_trusted", status=403, RoleArn=f"arn:aws:iam::{acct}:role/{tag}-trusting", RoleSessionName="recreated")
+    s.call(iam, "DeleteAccessKey", UserName=name, AccessKeyId=key["AccessKeyId"])
+    s.call(iam, "DeleteUser", UserName=name)
+
+    # Common AWS managed policies are attachable, service-role paths included.
+    for arn_ in ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+                 "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"):
+        ok = s.ok(iam, "AttachRolePolicy", "aws_managed_" + arn_.rsplit("/", 1)[1], RoleName=f"{tag}-trusting", PolicyArn=arn_)
+        if ok:
+            s.call(iam, "DetachRolePolicy", RoleName=f"{tag}-trusting", PolicyArn=arn_)
+    n = s.check("iam.ListPolicies.aws_managed_catalog_size", lambda: len(s.call(iam, "ListPolicies", Scope="AWS", MaxItems=1000)["Policies"]))
+    if n is not None:
+        # AWS publishes well over a thousand managed policies.
+        s.expect("iam.ListPolicies.aws_managed_catalog_complete", n >= 1000, f"{n} AWS managed policies")
+    s.call(iam, "DeleteRole", RoleName=f"{tag}-trusting")
+
+
 # ---------------------------------------------------------------- IAM access analysis, outbound federation, STS preferences
 
 def _jwt_claims(token):
@@ -1834,6 +1880,7 @@ def main():
     s.check("scenario.account", lambda: sweep_account(s, tag))
     s.check("scenario.sts", lambda: sweep_sts(s, tag, *iam_out))
     acct = iam_out[0] if iam_out else s.call(s.client("sts"), "GetCallerIdentity")["Account"]
+    s.check("scenario.trust", lambda: sweep_trust(s, tag, acct))
     s.check("scenario.iam_extra", lambda: sweep_iam_extra(s, tag, acct))
     s.check("scenario.delegation", lambda: sweep_delegation(s, tag, acct))
     s.check("scenario.organizations", lambda: sweep_organizations(s, tag, acct))
