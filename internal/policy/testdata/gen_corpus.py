@@ -695,4 +695,5 @@ cases += [
     E("SCP without version", SCPS, pol(st(), version=None), "Missing required field Version", kind="SCP"),
 ]
 total += write("parse_errors.json", cases)
+exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen_corpus_org.py")).read())
 print(total)
