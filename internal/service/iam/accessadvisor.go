@@ -21,6 +21,7 @@ import (
 	"github.com/iamd/iamd/internal/arn"
 	"github.com/iamd/iamd/internal/awsproto"
 	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/service"
 	"github.com/iamd/iamd/internal/service/organizations"
 	"github.com/iamd/iamd/internal/store"
@@ -214,12 +215,39 @@ func NewAccessTracker(ctx context.Context, s *Service, log *slog.Logger) *Access
 // action the action name ("ListUsers"). It never blocks; when the queue is
 // full the note is dropped.
 func (t *AccessTracker) NoteServiceAccess(account, entityKind, entityName, service, action, region string, at time.Time) {
-	if entityKind != kindUser && entityKind != kindRole || entityName == "" || service == "" {
+	if !(entityKind == kindUser || entityKind == kindRole) || entityName == "" {
+		if entityKind != entityRoot {
+			return
+		}
+	}
+	if service == "" {
 		return
 	}
 	select {
 	case t.notes <- AccessNote{Account: account, EntityKind: entityKind, EntityName: entityName, Service: strings.ToLower(service), Action: action, Region: region, At: at}:
 	default:
+	}
+}
+
+// entityRoot notes the root user's accesses: no IAM entity reports them,
+// but Organizations access reports count them.
+const entityRoot = "root"
+
+// NoteAccess notes an allowed request of p to action ("iam:ListUsers"): a
+// user's access for the user, a role session's for its role, the root
+// user's for the account; federated users have no IAM entity to note.
+func (t *AccessTracker) NoteAccess(p *principal.Principal, action, region string, at time.Time) {
+	ns, name, ok := strings.Cut(action, ":")
+	if p == nil || !ok {
+		return
+	}
+	switch p.Type {
+	case principal.User:
+		t.NoteServiceAccess(p.Account, kindUser, p.Name, ns, name, region, at)
+	case principal.AssumedRole:
+		t.NoteServiceAccess(p.Account, kindRole, p.Name, ns, name, region, at)
+	case principal.Root:
+		t.NoteServiceAccess(p.Account, entityRoot, "", ns, name, region, at)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iamd/iamd/internal/principal"
 	"github.com/iamd/iamd/internal/store"
 )
 
@@ -169,17 +170,20 @@ func TestAccessTracker(t *testing.T) {
 	tr.NoteServiceAccess(c.Account, "role", "r", "cloudtrail", "LookupEvents", "us-east-1", t0)
 	tr.NoteServiceAccess(c.Account, "role", "r", "cloudtrail", "DescribeTrails", "us-east-1", t0.Add(time.Second)) // untracked service: throttled
 	tr.NoteServiceAccess(c.Account, "group", "g", "iam", "ListUsers", "us-east-1", t0)                             // not a principal: ignored
+	tr.NoteAccess(&principal.Principal{Type: principal.Root, Account: c.Account}, "sts:GetCallerIdentity", "us-west-2", t0)
+	tr.NoteAccess(&principal.Principal{Type: principal.FederatedUser, Account: c.Account, Name: "fed"}, "sts:GetCallerIdentity", "us-west-2", t0) // no IAM entity: ignored
+	tr.NoteAccess(&principal.Principal{Type: principal.AssumedRole, Account: c.Account, Name: "r"}, "malformed", "us-west-2", t0)                 // no namespace: ignored
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		n, err := s.Store.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindServiceAccess})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n == 2 {
+		if n == 3 {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d access records after 5s, want 2", n)
+			t.Fatalf("%d access records after 5s, want 3", n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -198,7 +202,10 @@ func TestAccessTracker(t *testing.T) {
 	if !r.At.Equal(t0) || len(r.Actions) != 0 {
 		t.Fatalf("role cloudtrail = %+v", r)
 	}
-	if n, _ := s.Store.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindServiceAccess}); n != 2 {
-		t.Fatalf("%d records, want 2", n)
+	if n, _ := s.Store.Count(ctx, store.ListQuery{Account: c.Account, Kind: kindServiceAccess}); n != 3 {
+		t.Fatalf("%d records, want 3", n)
+	}
+	if _, err := s.Store.Get(ctx, c.Account, kindServiceAccess, "root:|sts"); err != nil {
+		t.Fatalf("root access: %v", err)
 	}
 }
