@@ -1830,6 +1830,41 @@ def sweep_cli(s, tag):
     s.cli("organizations.delete-organization", "organizations", "delete-organization")
 
 
+# ---------------------------------------------------------------- self-test
+
+def selftest(s):
+    """The validators must be able to fail: feed them known-bad input."""
+    iam = s.client("iam")
+    sm = iam.meta.service_model
+    out = sm.operation_model("GetUser").output_shape
+    cases = {
+        "missing_required": ({"User": {"UserName": "x"}}, out),
+        "timestamp_as_str": ({"User": {"UserName": "x", "UserId": "AIDA", "Arn": "a", "Path": "/", "CreateDate": "2020-01-01"}}, out),
+        "policy_doc_not_decoded": ({"PolicyDocument": "%7B%7D", "UserName": "u", "PolicyName": "p"}, sm.operation_model("GetUserPolicy").output_shape),
+        "bad_enum": ({"AccessKeyMetadata": [{"Status": "Paused"}], "IsTruncated": False}, sm.operation_model("ListAccessKeys").output_shape),
+    }
+    for name, (value, shape) in cases.items():
+        errs = []
+        _type_errors(value, shape, "$", errs)
+        s.expect(f"selftest.types.{name}", errs, "validator accepted bad input")
+    xml_cases = {
+        "unknown_element": "<GetUserResult><User><UserNme>x</UserNme></User></GetUserResult>",
+        "unencoded_policy": '<GetUserPolicyResult><PolicyDocument>{"Version":"2012-10-17"}</PolicyDocument></GetUserPolicyResult>',
+    }
+    for name, body in xml_cases.items():
+        op = "GetUserPolicy" if "Policy" in body else "GetUser"
+        errs = []
+        _xml_errors(ET.fromstring(body), sm.operation_model(op).output_shape, "/", errs)
+        s.expect(f"selftest.xml.{name}", errs, "validator accepted bad XML")
+    bad = ClientError({"Error": {"Code": "NoSuchEntity", "Message": "m", "Type": "Sender"},
+                       "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "r"}}, "GetUser")
+    try:
+        s._check_error(iam, "GetUser", "NoSuchEntity", None, bad)
+        s.record("selftest.error_status_and_class", False, "a generic ClientError with HTTP 400 passed as NoSuchEntityException/404")
+    except Fail:
+        s.record("selftest.error_status_and_class", True)
+
+
 # ---------------------------------------------------------------- main
 
 def implemented_ops(path):
@@ -1876,6 +1911,7 @@ def main():
     key, secret = read_credentials(args.credentials_file)
     s = Sweep(args.endpoint.rstrip("/"), key, secret, read_xfail(args.xfail), os.path.abspath(args.credentials_file))
     tag = args.tag
+    s.check("scenario.selftest", lambda: selftest(s))
     iam_out = s.check("scenario.iam", lambda: sweep_iam(s, tag))
     s.check("scenario.account", lambda: sweep_account(s, tag))
     s.check("scenario.sts", lambda: sweep_sts(s, tag, *iam_out))
