@@ -44,10 +44,11 @@ type Authenticator struct {
 	uses chan keyUse
 }
 
-// entry is a cached, authenticated key: its secret and the principal it
-// authenticates as (copied per request).
+// entry is a cached, authenticated key: its secret with the signing keys
+// derived from it, and the principal it authenticates as (copied per
+// request).
 type entry struct {
-	secret    string
+	keys      *sigv4.SigningKeys
 	active    bool
 	principal principal.Principal
 }
@@ -106,7 +107,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req *sigv4.Request, au
 	if !e.active {
 		return nil, errInvalidToken
 	}
-	if err := a.verifier.Verify(req, auth, e.secret, now); err != nil {
+	if err := a.verifier.VerifyKeys(req, auth, e.keys, now); err != nil {
 		return nil, err
 	}
 	p := e.principal
@@ -173,7 +174,7 @@ func (a *Authenticator) lookup(ctx context.Context, id string) (*entry, error) {
 		p = principal.Principal{Type: principal.User, Partition: acct.Partition, Account: acct.ID, ARN: u.ARN, UserID: u.ID, Name: u.Name, Path: u.Path}
 	}
 	p.AccessKeyID = id
-	e = &entry{secret: secret, active: k.Status == "Active", principal: p}
+	e = &entry{keys: sigv4.NewSigningKeys(secret), active: k.Status == "Active", principal: p}
 	a.mu.Lock()
 	a.cache[id] = e
 	a.mu.Unlock()

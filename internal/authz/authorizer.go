@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/accountctl"
@@ -44,14 +46,23 @@ type Authorizer struct {
 	mu       sync.RWMutex
 	accounts map[string]*accountCache
 	guards   map[string]*orgGuard // by account; nil value: in no organization
+
+	clock    atomic.Pointer[clockText]
+	lastAddr atomic.Pointer[addrText]
 }
 
 // accountCache holds one account's compiled state.
 type accountCache struct {
 	mu         sync.Mutex
-	principals map[string]*principalPolicies // "user/name" | "role/name"
-	entities   map[string]*iam.EntityInfo    // "user/lowername" → path and tags
+	principals map[entityKey]*principalPolicies // {"user"|"role", lower-cased name}
+	entities   map[entityKey]*iam.EntityInfo    // path and tags
+	// root is the request-context template of the account's root user.
+	root atomic.Pointer[ctxTemplate]
 }
+
+// entityKey names a user, role or other entity: kind and lower-cased name.
+// A struct rather than a joined string, so a lookup builds no key.
+type entityKey struct{ kind, name string }
 
 // principalPolicies is a principal's compiled identity side.
 type principalPolicies struct {
@@ -59,6 +70,27 @@ type principalPolicies struct {
 	sources  []iam.SourcedPolicy // aligned with identity's policy indexes
 	boundary *policy.Set
 	tags     map[string]string
+	// tpl is the principal's request-context template, made on first use.
+	tpl atomic.Pointer[ctxTemplate]
+}
+
+// ctxTemplate is the part of a request context that depends only on the
+// principal: its global keys and aws:PrincipalTag/*. It is built once per
+// principal and copied into each request's pooled context, and it carries
+// the policy.Principal the statements' Principal elements are matched to.
+// Both are immutable once built.
+type ctxTemplate struct {
+	// What the template was built from; a principal that differs in any of
+	// these (another session of the same role, say) gets its own.
+	typ                                 principal.Type
+	arn, roleARN, account, userID, name string
+	ctx                                 *policy.Context
+	pol                                 *policy.Principal
+}
+
+func (t *ctxTemplate) matches(p *principal.Principal) bool {
+	return t != nil && t.typ == p.Type && t.arn == p.ARN && t.roleARN == p.RoleARN &&
+		t.account == p.Account && t.userID == p.UserID && t.name == p.Name
 }
 
 // NewAuthorizer returns an authorizer subscribed to store changes.
@@ -90,7 +122,7 @@ func (a *Authorizer) account(id string) *accountCache {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ac = a.accounts[id]; ac == nil {
-		ac = &accountCache{principals: map[string]*principalPolicies{}, entities: map[string]*iam.EntityInfo{}}
+		ac = &accountCache{principals: map[entityKey]*principalPolicies{}, entities: map[entityKey]*iam.EntityInfo{}}
 		a.accounts[id] = ac
 	}
 	return ac
@@ -123,7 +155,8 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 	if err := sessionRestrictions(c, p); err != nil {
 		return err
 	}
-	reqs, err := a.requests(ctx, c, op.Name, in)
+	var reqBuf [2]authReq
+	reqs, err := a.requests(ctx, c, op.Name, in, reqBuf[:0])
 	if err != nil {
 		return err
 	}
@@ -143,7 +176,8 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 			return err
 		}
 	}
-	pctx := a.requestContext(c, in, pp)
+	tpl := a.template(p, pp)
+	pctx := a.requestContext(c, in, tpl, pp)
 	defer contextPool.Put(pctx) // nothing keeps it past this call
 	porg, err := a.guardrails(ctx, p.Account)
 	if err != nil {
@@ -162,7 +196,7 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 			return err
 		}
 	}
-	pol := &policy.Principal{Account: p.Account, ARN: p.PrincipalARN(), SessionARN: sessionARN(p)}
+	pol := tpl.pol
 	d := decisionPool.Get().(*Decision)
 	defer decisionPool.Put(d)
 	hadTags := false
@@ -244,9 +278,10 @@ func setResourceTags(ctx *policy.Context, tags []iam.Tag) {
 
 // gate applies accountctl's account-level rules to the call's actions.
 func (a *Authorizer) gate(ctx context.Context, c *service.Call, reqs []authReq) error {
-	actions := make([]string, len(reqs))
-	for i, r := range reqs {
-		actions[i] = r.action
+	var buf [4]string
+	actions := buf[:0]
+	for _, r := range reqs {
+		actions = append(actions, r.action)
 	}
 	d, err := a.Gate.Check(ctx, c.Principal, c.Account, actions, c.Now)
 	if err != nil || d == nil {
@@ -305,7 +340,7 @@ func (a *Authorizer) principalPolicies(ctx context.Context, p *principal.Princip
 		return &principalPolicies{identity: policy.NewSet()}, nil
 	}
 	ac := a.account(p.Account)
-	k := kind + "/" + strings.ToLower(name)
+	k := entityKey{kind, strings.ToLower(name)}
 	ac.mu.Lock()
 	pp := ac.principals[k]
 	ac.mu.Unlock()
@@ -354,61 +389,128 @@ func (a *Authorizer) principalPolicies(ctx context.Context, p *principal.Princip
 // a Decision keeps its matched-statement slices for the next.
 var (
 	contextPool  = sync.Pool{New: func() any { return policy.NewContext(32) }}
-	decisionPool = sync.Pool{New: func() any { return new(Decision) }}
+	decisionPool = sync.Pool{New: func() any {
+		// Enforcement needs the decision, not the list of statements that
+		// applied (SimulatePolicy, which reports them, uses its own).
+		d := new(Decision)
+		for _, r := range []*policy.Result{&d.Identity, &d.Boundary, &d.Session, &d.Resource} {
+			r.DecisionOnly = true
+		}
+		return d
+	}}
 )
 
+// template returns the principal's request-context template, building it
+// on first use (or when another principal last used the slot).
+func (a *Authorizer) template(p *principal.Principal, pp *principalPolicies) *ctxTemplate {
+	var slot *atomic.Pointer[ctxTemplate]
+	switch {
+	case pp != nil:
+		slot = &pp.tpl
+	case p.IsRoot():
+		slot = &a.account(p.Account).root
+	}
+	if slot != nil {
+		if t := slot.Load(); t.matches(p) {
+			return t
+		}
+	}
+	t := &ctxTemplate{typ: p.Type, arn: p.ARN, roleARN: p.RoleARN, account: p.Account, userID: p.UserID, name: p.Name}
+	t.pol = &policy.Principal{Account: p.Account, ARN: p.PrincipalARN(), SessionARN: sessionARN(p)}
+	ctx := policy.NewContext(8)
+	ctx.SetString("aws:principalarn", p.PrincipalARN())
+	ctx.SetString("aws:principalaccount", p.Account)
+	ctx.SetString("aws:principaltype", string(p.Type))
+	ctx.SetString("aws:userid", p.UserID)
+	if p.Type == principal.User {
+		ctx.SetString("aws:username", p.Name)
+	}
+	ctx.SetString("aws:principalisawsservice", "false")
+	ctx.SetString("aws:viaawsservice", "false")
+	if pp != nil {
+		for k, v := range pp.tags {
+			ctx.SetString("aws:principaltag/"+k, v)
+		}
+	}
+	t.ctx = ctx
+	if slot != nil {
+		slot.Store(t)
+	}
+	return t
+}
+
+// clockText is the request time as aws:CurrentTime and aws:EpochTime
+// spell it; both change once a second, so the last is kept.
+type clockText struct {
+	unix           int64
+	current, epoch string
+}
+
+// addrText is the last source address with its text form.
+type addrText struct {
+	addr netip.Addr
+	text string
+}
+
+func (a *Authorizer) clockText(now time.Time) *clockText {
+	u := now.Unix()
+	if t := a.clock.Load(); t != nil && t.unix == u {
+		return t
+	}
+	t := &clockText{unix: u, current: now.UTC().Format(time.RFC3339), epoch: strconv.FormatInt(u, 10)}
+	a.clock.Store(t)
+	return t
+}
+
+func (a *Authorizer) addrText(ip netip.Addr) string {
+	if t := a.lastAddr.Load(); t != nil && t.addr == ip {
+		return t.text
+	}
+	t := &addrText{addr: ip, text: ip.String()}
+	a.lastAddr.Store(t)
+	return t.text
+}
+
 // requestContext builds the global and service condition keys of a call
-// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
-func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *principalPolicies) *policy.Context {
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html)
+// on a copy of the principal's template.
+func (a *Authorizer) requestContext(c *service.Call, in map[string]any, tpl *ctxTemplate, pp *principalPolicies) *policy.Context {
 	p := c.Principal
 	// Keys are written lower-case: the Context stores them so, and a
 	// lower-case key is stored without allocating. Contexts are pooled.
 	ctx := contextPool.Get().(*policy.Context)
-	ctx.Reset()
-	ctx.Set("aws:principalarn", p.PrincipalARN())
-	ctx.Set("aws:principalaccount", p.Account)
-	ctx.Set("aws:principaltype", string(p.Type))
-	ctx.Set("aws:userid", p.UserID)
-	if p.Type == principal.User {
-		ctx.Set("aws:username", p.Name)
-	}
-	ctx.Set("aws:principalisawsservice", "false")
-	ctx.Set("aws:viaawsservice", "false")
-	ctx.Set("aws:currenttime", c.Now.UTC().Format(time.RFC3339))
-	ctx.Set("aws:epochtime", strconv.FormatInt(c.Now.Unix(), 10))
-	ctx.Set("aws:securetransport", strconv.FormatBool(c.Secure))
-	ctx.Set("aws:requestedregion", c.Region)
+	ctx.CopyFrom(tpl.ctx)
+	clock := a.clockText(c.Now)
+	ctx.SetString("aws:currenttime", clock.current)
+	ctx.SetString("aws:epochtime", clock.epoch)
+	ctx.SetString("aws:securetransport", strconv.FormatBool(c.Secure))
+	ctx.SetString("aws:requestedregion", c.Region)
 	if c.SourceIP.IsValid() {
-		ctx.Set("aws:sourceip", c.SourceIP.String())
+		ctx.SetString("aws:sourceip", a.addrText(c.SourceIP))
 	}
 	if c.UserAgent != "" {
-		ctx.Set("aws:useragent", c.UserAgent)
+		ctx.SetString("aws:useragent", c.UserAgent)
 	}
 	if !c.MFAAuthTime.IsZero() {
 		// This call carried a verified MFA code (AssumeRole with
 		// SerialNumber and TokenCode): the trust policy sees MFA now.
-		ctx.Set("aws:multifactorauthpresent", "true")
-		ctx.Set("aws:multifactorauthage", "0")
+		ctx.SetString("aws:multifactorauthpresent", "true")
+		ctx.SetString("aws:multifactorauthage", "0")
 	}
 	if p.Temporary {
-		ctx.Set("aws:tokenissuetime", p.TokenIssueTime.UTC().Format(time.RFC3339))
+		ctx.SetString("aws:tokenissuetime", p.TokenIssueTime.UTC().Format(time.RFC3339))
 		if mfa := !p.MFAAuthTime.IsZero(); c.MFAAuthTime.IsZero() {
-			ctx.Set("aws:multifactorauthpresent", strconv.FormatBool(mfa))
+			ctx.SetString("aws:multifactorauthpresent", strconv.FormatBool(mfa))
 			if mfa {
-				ctx.Set("aws:multifactorauthage", strconv.FormatInt(int64(c.Now.Sub(p.MFAAuthTime).Seconds()), 10))
+				ctx.SetString("aws:multifactorauthage", strconv.FormatInt(int64(c.Now.Sub(p.MFAAuthTime).Seconds()), 10))
 			}
 		}
 		if p.SourceIdentity != "" {
-			ctx.Set("aws:sourceidentity", p.SourceIdentity)
-		}
-	}
-	if pp != nil {
-		for k, v := range pp.tags {
-			ctx.Set("aws:principaltag/"+k, v)
+			ctx.SetString("aws:sourceidentity", p.SourceIdentity)
 		}
 	}
 	for k, v := range p.SessionTags {
-		ctx.Set("aws:principaltag/"+k, v) // session tags override the principal's own
+		ctx.SetString("aws:principaltag/"+k, v) // session tags override the principal's own
 	}
 	if tags := awsproto.List(in, "Tags"); len(tags) > 0 {
 		keys := make([]string, 0, len(tags))
@@ -416,7 +518,7 @@ func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *prin
 			m, _ := t.(map[string]any)
 			k := awsproto.Str(m, "Key")
 			keys = append(keys, k)
-			ctx.Set("aws:requesttag/"+k, awsproto.Str(m, "Value"))
+			ctx.SetString("aws:requesttag/"+k, awsproto.Str(m, "Value"))
 		}
 		ctx.Set("aws:tagkeys", keys...)
 	}
@@ -429,25 +531,25 @@ func (a *Authorizer) requestContext(c *service.Call, in map[string]any, pp *prin
 		ctx.Set("aws:tagkeys", ks...)
 	}
 	if b := awsproto.Str(in, "PermissionsBoundary"); b != "" {
-		ctx.Set("iam:permissionsboundary", b)
+		ctx.SetString("iam:permissionsboundary", b)
 	}
 	if c.Service == "iam" {
 		if pa := awsproto.Str(in, "PolicyArn"); pa != "" {
-			ctx.Set("iam:policyarn", pa)
+			ctx.SetString("iam:policyarn", pa)
 		}
 		if sn := awsproto.Str(in, "AWSServiceName"); sn != "" {
-			ctx.Set("iam:awsservicename", sn)
+			ctx.SetString("iam:awsservicename", sn)
 		}
 	}
 	if c.Service == "sts" {
 		if v := awsproto.Str(in, "ExternalId"); v != "" {
-			ctx.Set("sts:externalid", v)
+			ctx.SetString("sts:externalid", v)
 		}
 		if v := awsproto.Str(in, "RoleSessionName"); v != "" {
-			ctx.Set("sts:rolesessionname", v)
+			ctx.SetString("sts:rolesessionname", v)
 		}
 		if v := awsproto.Str(in, "SourceIdentity"); v != "" {
-			ctx.Set("sts:sourceidentity", v)
+			ctx.SetString("sts:sourceidentity", v)
 		}
 	}
 	return ctx

@@ -18,6 +18,38 @@ type actionInfo struct {
 	Name          string
 	Resources     []string // ARN templates of the required resource types
 	ConditionKeys []string
+	// arn is Resources[0] split at its ${...} placeholders, parsed once.
+	arn []arnPart
+}
+
+// arnPart is literal text, or (when ph is set) a placeholder to fill.
+type arnPart struct {
+	lit string
+	ph  string
+}
+
+// compileARN splits an ARN template at its placeholders; ok is false for a
+// malformed template (an unclosed "${"), which resource treats as "*".
+func compileARN(tmpl string) (parts []arnPart, ok bool) {
+	rest := tmpl
+	for {
+		i := strings.Index(rest, "${")
+		if i < 0 {
+			if rest != "" {
+				parts = append(parts, arnPart{lit: rest})
+			}
+			return parts, true
+		}
+		if i > 0 {
+			parts = append(parts, arnPart{lit: rest[:i]})
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			return nil, false
+		}
+		parts = append(parts, arnPart{ph: rest[i+2 : i+j]})
+		rest = rest[i+j+1:]
+	}
 }
 
 // opInfo is the actions an API operation is authorized with.
@@ -29,6 +61,7 @@ type opAction struct {
 	Action       string // "iam:CreateUser"
 	ConditionKey string // e.g. iam:PassedToService for PassRole
 	Values       []string
+	info         *actionInfo // Action's reference entry; nil if unknown
 }
 
 // Catalog is the parsed reference: actions per service and the operation →
@@ -108,6 +141,11 @@ func loadCatalog() (*Catalog, error) {
 					ai.Resources = append(ai.Resources, arns[rt.Name])
 				}
 			}
+			if len(ai.Resources) > 0 {
+				if parts, ok := compileARN(ai.Resources[0]); ok {
+					ai.arn = parts
+				}
+			}
 			c.actions[strings.ToLower(ai.Name)] = ai
 		}
 		for _, op := range raw.Operations {
@@ -118,11 +156,23 @@ func loadCatalog() (*Catalog, error) {
 			c.ops[raw.Prefix+":"+op.Name] = oi
 		}
 	}
+	// Resolve each operation's actions now that every service is loaded
+	// (an operation may be authorized with another service's action).
+	for _, oi := range c.ops {
+		for i := range oi.Actions {
+			oi.Actions[i].info = c.Action(oi.Actions[i].Action)
+		}
+	}
 	return c, nil
 }
 
 // Action returns the reference entry of an action ("iam:CreateUser").
-func (c *Catalog) Action(name string) *actionInfo { return c.actions[strings.ToLower(name)] }
+func (c *Catalog) Action(name string) *actionInfo {
+	if ai, ok := c.actions[name]; ok { // already lower case: no copy
+		return ai
+	}
+	return c.actions[strings.ToLower(name)]
+}
 
 // Operation returns the actions an operation is authorized with. Operations
 // missing from the mapping are authorized with the action of the same name.
@@ -130,5 +180,6 @@ func (c *Catalog) Operation(svcPrefix, op string) []opAction {
 	if oi := c.ops[svcPrefix+":"+op]; oi != nil {
 		return oi.Actions
 	}
-	return []opAction{{Action: svcPrefix + ":" + op}}
+	a := svcPrefix + ":" + op
+	return []opAction{{Action: a, info: c.Action(a)}}
 }

@@ -23,9 +23,9 @@ type authReq struct {
 // reference's operation table, each on the resource ARN built from the
 // input. Tag actions are checked only when the request carries tags, as
 // AWS's action descriptions say.
-func (a *Authorizer) requests(ctx context.Context, c *service.Call, op string, in map[string]any) ([]authReq, error) {
+// They are appended to out (a caller's stack buffer, usually).
+func (a *Authorizer) requests(ctx context.Context, c *service.Call, op string, in map[string]any, out []authReq) ([]authReq, error) {
 	actions := a.Catalog.Operation(c.Service, op)
-	out := make([]authReq, 0, len(actions))
 	for _, oa := range actions {
 		name := oa.Action[strings.IndexByte(oa.Action, ':')+1:]
 		extra := !strings.EqualFold(name, op)
@@ -41,11 +41,11 @@ func (a *Authorizer) requests(ctx context.Context, c *service.Call, op string, i
 			// the caller's behalf; the caller is not checked for them.
 			continue
 		}
-		ai := a.Catalog.Action(oa.Action)
+		ai := oa.info
 		req := authReq{action: oa.Action, resource: "*"}
 		if ai != nil && len(ai.Resources) > 0 {
 			var err error
-			if req.resource, req.tags, err = a.resource(ctx, c, ai.Resources[0], in); err != nil {
+			if req.resource, req.tags, err = a.resource(ctx, c, ai, in); err != nil {
 				return nil, err
 			}
 		}
@@ -54,47 +54,58 @@ func (a *Authorizer) requests(ctx context.Context, c *service.Call, op string, i
 	return out, nil
 }
 
-// resource fills an ARN template such as
+// resource fills an action's ARN template such as
 // arn:${Partition}:iam::${Account}:user/${UserNameWithPath} from the input.
 // What cannot be derived becomes "*" so only wildcard grants match it.
-func (a *Authorizer) resource(ctx context.Context, c *service.Call, tmpl string, in map[string]any) (string, []iam.Tag, error) {
+func (a *Authorizer) resource(ctx context.Context, c *service.Call, ai *actionInfo, in map[string]any) (string, []iam.Tag, error) {
+	tmpl := ai.Resources[0]
 	// Inputs that carry the resource's ARN outright.
-	for _, k := range []string{"PolicyArn", "RoleArn", "OpenIDConnectProviderArn", "SAMLProviderArn", "SerialNumber"} {
+	for _, k := range arnInputs {
 		if v := awsproto.Str(in, k); v != "" && strings.HasPrefix(v, "arn:") && arnMatchesTemplate(v, tmpl) {
 			return v, nil, nil
 		}
 	}
+	if ai.arn == nil {
+		return "*", nil, nil // a malformed template
+	}
+	// Placeholders are filled first so the ARN is built in one allocation.
 	var (
-		out  strings.Builder
-		tags []iam.Tag
+		stack [8]string
+		tags  []iam.Tag
 	)
-	rest := tmpl
-	for {
-		i := strings.Index(rest, "${")
-		if i < 0 {
-			out.WriteString(rest)
-			break
+	vals := stack[:0]
+	n := 0
+	for _, p := range ai.arn {
+		v := p.lit
+		if p.ph != "" {
+			var (
+				t   []iam.Tag
+				err error
+			)
+			v, t, err = a.placeholder(ctx, c, p.ph, in)
+			if err != nil {
+				return "", nil, err
+			}
+			if v == "" {
+				return "*", nil, nil
+			}
+			if t != nil {
+				tags = t
+			}
 		}
-		out.WriteString(rest[:i])
-		j := strings.IndexByte(rest[i:], '}')
-		if j < 0 {
-			return "*", nil, nil
-		}
-		v, t, err := a.placeholder(ctx, c, rest[i+2:i+j], in)
-		if err != nil {
-			return "", nil, err
-		}
-		if v == "" {
-			return "*", nil, nil
-		}
-		if t != nil {
-			tags = t
-		}
+		vals = append(vals, v)
+		n += len(v)
+	}
+	var out strings.Builder
+	out.Grow(n)
+	for _, v := range vals {
 		out.WriteString(v)
-		rest = rest[i+j+1:]
 	}
 	return out.String(), tags, nil
 }
+
+// arnInputs are the input members that may carry a resource's ARN.
+var arnInputs = [...]string{"PolicyArn", "RoleArn", "OpenIDConnectProviderArn", "SAMLProviderArn", "SerialNumber"}
 
 // arnMatchesTemplate reports whether an input ARN is of the template's
 // service and resource type.
@@ -168,7 +179,7 @@ func (a *Authorizer) placeholder(ctx context.Context, c *service.Call, name stri
 // a missing entity has path "/" and no tags.
 func (a *Authorizer) entity(ctx context.Context, account, kind, name string) (*iam.EntityInfo, error) {
 	ac := a.account(account)
-	k := kind + "/" + strings.ToLower(name)
+	k := entityKey{kind, strings.ToLower(name)}
 	ac.mu.Lock()
 	info, ok := ac.entities[k]
 	ac.mu.Unlock()

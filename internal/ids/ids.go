@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"strconv"
 )
 
@@ -105,7 +106,31 @@ func (s Source) Account() string {
 func (s Source) Hex(n int) string { return s.chars(n, "0123456789abcdef") }
 
 // RequestID returns a UUID-shaped request id, as AWS's x-amzn-RequestId.
+// Request ids need to be unique, not secret, so without an injected Rand
+// they come from math/rand/v2's generator (ChaCha8, seeded by the runtime
+// from the OS, lock-free per thread) rather than a crypto/rand read per
+// request. Never use this for anything secret.
 func (s Source) RequestID() string {
-	h := s.Hex(32)
-	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	if s.Rand != nil {
+		h := s.Hex(32)
+		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	}
+	var b [36]byte
+	const hex = "0123456789abcdef"
+	hi, lo := mrand.Uint64(), mrand.Uint64()
+	j := 0
+	for i := range b {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			b[i] = '-'
+			continue
+		}
+		v := &hi
+		if j >= 16 {
+			v = &lo
+		}
+		b[i] = hex[*v&0xf]
+		*v >>= 4
+		j++
+	}
+	return string(b[:])
 }

@@ -45,3 +45,24 @@ func TestUniqueShapes(t *testing.T) {
 		t.Fatalf("request id %q", r)
 	}
 }
+
+func TestRequestIDs(t *testing.T) {
+	var s Source
+	seen := map[string]bool{}
+	for range 1000 {
+		r := s.RequestID()
+		if len(r) != 36 || strings.Count(r, "-") != 4 || r[8] != '-' || r[13] != '-' || r[18] != '-' || r[23] != '-' ||
+			strings.Trim(strings.ReplaceAll(r, "-", ""), "0123456789abcdef") != "" {
+			t.Fatalf("request id %q", r)
+		}
+		if seen[r] {
+			t.Fatalf("request id %q repeated", r)
+		}
+		seen[r] = true
+	}
+	// An injected reader still decides the id (deterministic tests).
+	det := Source{Rand: strings.NewReader(strings.Repeat("\x00", 32))}
+	if r := det.RequestID(); r != "00000000-0000-0000-0000-000000000000" {
+		t.Fatalf("deterministic id %q", r)
+	}
+}

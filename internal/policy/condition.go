@@ -219,6 +219,30 @@ type evalScratch struct {
 	// starting an evaluation invalidates them all without clearing.
 	memo []memo
 	gen  uint32
+	// keys caches, by a Set's condition-key id, where the key sits in the
+	// request context, valid for generation gen (see Set.keyIDs).
+	keys []keySlot
+}
+
+type keySlot struct {
+	gen uint32
+	ei  int32
+}
+
+// keyEntry finds condition key id of c (one lookup per evaluation).
+func (sc *evalScratch) keyEntry(ctx *Context, id uint16, c *ccond) (int, []string) {
+	if int(id) >= len(sc.keys) {
+		sc.keys = append(sc.keys, make([]keySlot, int(id)+1-len(sc.keys))...)
+	}
+	k := &sc.keys[id]
+	if k.gen != sc.gen {
+		ei, _ := ctx.entry(c.key, c.kh)
+		k.gen, k.ei = sc.gen, int32(ei)
+	}
+	if k.ei < 0 {
+		return -1, nil
+	}
+	return int(k.ei), ctx.ents[k.ei].vals
 }
 
 type memo struct {
@@ -242,6 +266,7 @@ func (sc *evalScratch) begin() {
 	sc.gen++
 	if sc.gen == 0 { // wrapped: stale slots could carry the new generation
 		clear(sc.memo)
+		clear(sc.keys)
 		sc.gen = 1
 	}
 }
@@ -324,6 +349,12 @@ func (sc *evalScratch) date(vals []string, ei, i int) (time.Time, bool) {
 // request lacked a key the condition needed.
 func (c *ccond) eval(ctx *Context, sc *evalScratch) (ok, missing bool) {
 	ei, vals := ctx.entry(c.key, c.kh)
+	return c.evalEntry(ctx, ei, vals, sc)
+}
+
+// evalEntry is eval with the key already looked up: ei is its entry index
+// in ctx (-1 when absent) and vals its values.
+func (c *ccond) evalEntry(ctx *Context, ei int, vals []string, sc *evalScratch) (ok, missing bool) {
 	present := ei >= 0
 	if c.op == opNull {
 		absent := !present || len(vals) == 0

@@ -17,7 +17,15 @@ import (
 type Context struct {
 	ents []ctxEntry
 	tab  []uint16 // len a power of two (or 0); 0 = empty, else entry index+1
+	// arena backs SetString's one-value slices, so a request's dozen
+	// single-valued keys cost no allocation each. Slots are never
+	// overwritten (Reset moves past them, a full arena is replaced), so a
+	// values slice handed out stays valid, as with Set.
+	arena []string
 }
+
+// arenaChunk is how many single values one arena allocation holds.
+const arenaChunk = 128
 
 type ctxEntry struct {
 	key  string // lower-cased
@@ -54,12 +62,14 @@ func (c *Context) Reset() {
 	clear(c.ents) // drop references to values
 	c.ents = c.ents[:0]
 	clear(c.tab)
+	c.arena = c.arena[len(c.arena):] // never reuse slots that may still be referenced
 }
 
 // CopyFrom makes c a copy of src (sharing src's value slices, which are
 // never modified in place), reusing c's storage. A per-principal template
 // context is copied into each request's context this way.
 func (c *Context) CopyFrom(src *Context) {
+	c.arena = c.arena[len(c.arena):]
 	clear(c.ents)
 	c.ents = append(c.ents[:0], src.ents...)
 	if cap(c.tab) >= len(src.tab) {
@@ -99,6 +109,17 @@ func (c *Context) Set(key string, values ...string) {
 		return
 	}
 	c.insert(ctxEntry{key: k, h: h, vals: values})
+}
+
+// SetString replaces the values of key with the single value v; unlike
+// Set it retains nothing of the caller's and does not allocate per call.
+func (c *Context) SetString(key, v string) {
+	if len(c.arena) == cap(c.arena) {
+		c.arena = make([]string, 0, arenaChunk)
+	}
+	n := len(c.arena)
+	c.arena = append(c.arena, v)
+	c.Set(key, c.arena[n:n+1:n+1]...)
 }
 
 // Add appends one value to key, creating it if absent.

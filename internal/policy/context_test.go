@@ -20,7 +20,11 @@ func TestContextMany(t *testing.T) {
 			ref := map[string]string{}
 			for i := range 300 {
 				k := fmt.Sprintf("Svc:Key%d", i)
-				c.Set(k, fmt.Sprint(i))
+				if i%2 == 0 {
+					c.Set(k, fmt.Sprint(i))
+				} else {
+					c.SetString(k, fmt.Sprint(i))
+				}
 				ref[fmt.Sprintf("svc:key%d", i)] = fmt.Sprint(i)
 			}
 			for i := 0; i < 300; i += 3 {
@@ -134,5 +138,32 @@ func TestContextMemoInvalidated(t *testing.T) {
 				t.Fatalf("after Add: Allowed = %v, want %v", res.Allowed, want)
 			}
 		})
+	}
+}
+
+// TestContextSetStringStable: values handed out before a Reset or an
+// arena refill keep their contents.
+func TestContextSetStringStable(t *testing.T) {
+	c := NewContext(2)
+	var held [][]string
+	for i := range 3 * arenaChunk {
+		c.SetString("a:k", fmt.Sprint(i))
+		v, _ := c.Get("a:k")
+		held = append(held, v)
+		c.Add("a:k", "extra") // must not write into the arena's next slot
+		if i%7 == 0 {
+			c.Reset()
+		}
+	}
+	for i, v := range held {
+		if len(v) != 1 || v[0] != fmt.Sprint(i) {
+			t.Fatalf("value %d became %v", i, v)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		c.Reset()
+		c.SetString("aws:username", "bob")
+	}); n > 0.05 {
+		t.Fatalf("SetString allocates %.2f per call", n)
 	}
 }

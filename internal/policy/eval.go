@@ -44,6 +44,12 @@ type Result struct {
 	Matched []Match
 	Missing []string // condition keys (as written) a condition needed but the request lacked
 
+	// DecisionOnly asks for Allowed and Denied alone, as request
+	// enforcement needs: Evaluate then skips Allow statements once one has
+	// allowed and stops at the first explicit deny, leaving Matched and
+	// Missing incomplete. Reset keeps it.
+	DecisionOnly bool
+
 	sc evalScratch
 }
 
@@ -260,7 +266,17 @@ type setStmt struct {
 	policy, ix int
 	sid        string
 	start, end Position
+	// keyIDs numbers each condition's key (aligned with c.conds) by the
+	// Set's distinct keys, so an evaluation looks each key up once however
+	// many statements test it.
+	keyIDs []uint16
 }
+
+// maxKeyIDs bounds the distinct condition keys a Set numbers; keys past it
+// are looked up per condition.
+const maxKeyIDs = 1 << 15
+
+const noKeyID = uint16(0xffff)
 
 type cand struct {
 	idx int32
@@ -273,6 +289,7 @@ type cand struct {
 // their index in Match.Policy.
 func NewSet(ps ...*Policy) *Set {
 	s := &Set{exact: map[string]*candList{}, service: map[string]*svcIndex{}}
+	keyIDs := map[string]uint16{}
 	exactBy := map[string][]cand{}
 	wildBy := map[string][]cand{}
 	for pi, p := range ps {
@@ -282,7 +299,23 @@ func NewSet(ps ...*Policy) *Set {
 		for si := range p.Statements {
 			st := &p.Statements[si]
 			idx := int32(len(s.stmts))
-			s.stmts = append(s.stmts, setStmt{c: &st.c, policy: pi, ix: si, sid: st.Sid, start: st.Start, end: st.End})
+			ss := setStmt{c: &st.c, policy: pi, ix: si, sid: st.Sid, start: st.Start, end: st.End}
+			if len(st.c.conds) > 0 {
+				ss.keyIDs = make([]uint16, len(st.c.conds))
+				for ci := range st.c.conds {
+					k := st.c.conds[ci].key
+					id, ok := keyIDs[k]
+					if !ok {
+						id = noKeyID
+						if len(keyIDs) < maxKeyIDs {
+							id = uint16(len(keyIDs))
+							keyIDs[k] = id
+						}
+					}
+					ss.keyIDs[ci] = id
+				}
+			}
+			s.stmts = append(s.stmts, ss)
 			if st.c.notAction || slices.Contains(st.c.actions, string(wStar)) {
 				s.global = append(s.global, cand{idx, st.c.notAction})
 				continue
@@ -402,6 +435,9 @@ func (s *Set) Evaluate(r *Request, out *Result) {
 		c := cl.c[positions[i]]
 		ss := &s.stmts[c.idx]
 		st := ss.c
+		if allow && out.DecisionOnly && st.effect == Allow {
+			continue // cannot change the decision; only a Deny could
+		}
 		if c.check && !st.matchAction(act) {
 			continue
 		}
@@ -417,12 +453,15 @@ func (s *Set) Evaluate(r *Request, out *Result) {
 				continue
 			}
 		}
-		if !st.matchConditions(r.Context, out) {
+		if !st.matchConditions(r.Context, ss.keyIDs, out) {
 			continue
 		}
 		out.Matched = append(out.Matched, Match{Policy: ss.policy, Statement: ss.ix, Sid: ss.sid, Effect: st.effect, Start: ss.start, End: ss.end})
 		if st.effect == Deny {
 			out.Denied = true
+			if out.DecisionOnly {
+				break // an explicit deny is final
+			}
 		} else {
 			allow = true
 		}
@@ -557,10 +596,16 @@ func (st *cstmt) matchResource(r *Request, sc *evalScratch) bool {
 }
 
 // matchConditions ANDs every operator/key pair of the block.
-func (st *cstmt) matchConditions(ctx *Context, out *Result) bool {
+func (st *cstmt) matchConditions(ctx *Context, keyIDs []uint16, out *Result) bool {
 	for i := range st.conds {
 		c := &st.conds[i]
-		ok, missing := c.eval(ctx, &out.sc)
+		var ok, missing bool
+		if id := keyIDs[i]; id != noKeyID {
+			ei, vals := out.sc.keyEntry(ctx, id, c)
+			ok, missing = c.evalEntry(ctx, ei, vals, &out.sc)
+		} else {
+			ok, missing = c.eval(ctx, &out.sc)
+		}
 		if missing {
 			out.addMissing(c.keyName)
 		}

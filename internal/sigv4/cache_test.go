@@ -109,3 +109,63 @@ func TestVerifyConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSigningKeysPerSecret: the per-secret key set verifies what Verify
+// verifies, keeps recent scopes, and serves no key of another scope.
+func TestSigningKeysPerSecret(t *testing.T) {
+	v := NewVerifier(8)
+	r := sdkSign(t, signSpec{url: "https://iam.amazonaws.com/", body: "Action=ListUsers&Version=2010-05-08"}, signTime)
+	a, err := Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, bad := NewSigningKeys(testCreds.SecretAccessKey), NewSigningKeys("not-the-secret")
+	for range 2 { // cold, then warm
+		if err := v.VerifyKeys(r, a, good, signTime); err != nil {
+			t.Fatal(err)
+		}
+		checkErr(t, v.VerifyKeys(r, a, bad, signTime), CodeSignatureDoesNotMatch, "")
+	}
+	k := NewSigningKeys("s")
+	scopes := [][3]string{
+		{"20240101", "us-east-1", "iam"},
+		{"20240102", "us-east-1", "iam"},
+		{"20240101", "us-east-2", "iam"},
+		{"20240101", "us-east-1", "sts"},
+		{"20240103", "eu-west-1", "sts"}, // pushes the oldest out
+		{"20240101", "us-east-1", "iam"}, // derived again
+	}
+	for i := range 2 * len(scopes) {
+		sc := scopes[i%len(scopes)]
+		got := k.key(sc[0], sc[1], sc[2])
+		if !bytes.Equal(got[:], SigningKey("s", sc[0], sc[1], sc[2])) {
+			t.Fatalf("%v: key differs from the derived key", sc)
+		}
+		if n := len(*k.recent.Load()); n > maxRecentScopes {
+			t.Fatalf("holds %d scopes", n)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { k.key("20240101", "us-east-1", "iam") }); n != 0 {
+		t.Fatalf("warm key allocates %.1f", n)
+	}
+}
+
+func TestSigningKeysConcurrent(t *testing.T) {
+	k := NewSigningKeys("s")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				date := fmt.Sprintf("202401%02d", 1+(g+i)%6)
+				got := k.key(date, "us-east-1", "iam")
+				if !bytes.Equal(got[:], SigningKey("s", date, "us-east-1", "iam")) {
+					t.Errorf("%s: wrong key", date)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}

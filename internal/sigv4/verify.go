@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,18 @@ func NewVerifier(size int) *Verifier {
 // secret, comparing in constant time. r.PayloadHash must be set. The caller
 // has already resolved a.AccessKeyID to secret (and its session token).
 func (v *Verifier) Verify(r *Request, a *Auth, secret string, now time.Time) error {
+	return v.verify(r, a, now, secret, nil)
+}
+
+// VerifyKeys is Verify for a long-lived secret whose derived signing keys
+// the caller keeps (an authenticator's cache entry for an access key): a
+// warm request then neither hashes the secret nor consults the shared
+// cache.
+func (v *Verifier) VerifyKeys(r *Request, a *Auth, k *SigningKeys, now time.Time) error {
+	return v.verify(r, a, now, "", k)
+}
+
+func (v *Verifier) verify(r *Request, a *Auth, now time.Time, secret string, k *SigningKeys) error {
 	if err := a.CheckTime(now); err != nil {
 		return err
 	}
@@ -66,12 +79,57 @@ func (v *Verifier) Verify(r *Request, a *Auth, secret string, now time.Time) err
 	}
 	sum := sha256.Sum256(creq)
 	sts := appendStringToSign(buf[:0], a, &sum)
-	key := v.signingKey(secret, a.Date, a.Region, a.Service)
+	var key [sha256.Size]byte
+	if k != nil {
+		key = k.key(a.Date, a.Region, a.Service)
+	} else {
+		key = v.signingKey(secret, a.Date, a.Region, a.Service)
+	}
 	got := hmacSHA256(&key, sts)
 	if !hmac.Equal(got[:], want[:]) {
 		return ErrSignatureDoesNotMatch()
 	}
 	return nil
+}
+
+// SigningKeys is one secret with the signing keys most recently derived
+// from it. Safe for concurrent use; the zero value is not (use
+// NewSigningKeys).
+type SigningKeys struct {
+	secret string
+	recent atomic.Pointer[[]scopedKey] // newest first, at most maxRecentScopes; replaced, never modified
+}
+
+type scopedKey struct {
+	date, region, service string
+	key                   [sha256.Size]byte
+}
+
+// maxRecentScopes is how many (date, region, service) scopes one secret
+// keeps: a key is typically used for a service or two in one region, and
+// a scope lasts a day.
+const maxRecentScopes = 4
+
+// NewSigningKeys returns an empty key set for secret.
+func NewSigningKeys(secret string) *SigningKeys { return &SigningKeys{secret: secret} }
+
+func (k *SigningKeys) key(date, region, service string) [sha256.Size]byte {
+	var old []scopedKey
+	if p := k.recent.Load(); p != nil {
+		old = *p
+		for i := range old {
+			if s := &old[i]; s.date == date && s.region == region && s.service == service {
+				return s.key
+			}
+		}
+	}
+	key := deriveKey(k.secret, date, region, service)
+	// Racing derivations may each store their own list; any is correct.
+	next := make([]scopedKey, 0, maxRecentScopes)
+	next = append(next, scopedKey{date: date, region: region, service: service, key: key})
+	next = append(next, old[:min(len(old), maxRecentScopes-1)]...)
+	k.recent.Store(&next)
+	return key
 }
 
 // errNoPayloadHash flags a caller bug, not a client error.
