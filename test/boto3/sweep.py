@@ -1330,6 +1330,10 @@ def sweep_organizations(s, tag, acct):
     s.err(org, "DescribeCreateAccountStatus", "CreateAccountStatusNotFoundException", CreateAccountRequestId="car-" + "0" * 32)
     s.paginate(org, "ListCreateAccountStatus", "CreateAccountStatuses", States=["SUCCEEDED"])
     s.paginate(org, "ListAccounts", "Accounts", min_items=3)
+    # A token that no response issued is refused, not read as an empty page
+    # (InvalidInputException, reason INVALID_NEXT_TOKEN:
+    # https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html).
+    s.err(org, "ListAccounts", "InvalidInputException", label="forged_next_token", NextToken="garbage")
     dev, prod = (members + ["000000000001", "000000000002"])[:2]
     da = s.ok(org, "DescribeAccount", AccountId=dev)
     if da:
