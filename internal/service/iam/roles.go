@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamd/iamd/internal/accounts"
 	"github.com/iamd/iamd/internal/apierr"
+	"github.com/iamd/iamd/internal/arn"
 	"github.com/iamd/iamd/internal/awsproto"
 	"github.com/iamd/iamd/internal/ids"
 	"github.com/iamd/iamd/internal/policy"
@@ -170,6 +172,49 @@ func checkTrustPolicy(doc string) error {
 	return nil
 }
 
+// checkTrustPrincipals refuses a trust policy that names, as an AWS
+// principal, an IAM user or role that does not exist in an account this
+// server holds: AWS answers MalformedPolicyDocument "Invalid principal in
+// policy" for such a document
+// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+// Accounts and account ARNs are accepted as they are; so are principals of
+// accounts this server does not hold, which it cannot check.
+func checkTrustPrincipals(ctx context.Context, r store.Reader, doc string) error {
+	pol, err := policy.Parse([]byte(doc), policy.Trust)
+	if err != nil {
+		return err // already refused by checkTrustPolicy
+	}
+	for _, st := range pol.Statements {
+		if st.Principal == nil {
+			continue
+		}
+		for _, p := range st.Principal.AWS {
+			a, err := arn.Parse(p)
+			if err != nil || a.Service != "iam" {
+				continue
+			}
+			typ, rest, _ := strings.Cut(a.Resource, "/")
+			if typ != "user" && typ != "role" || strings.ContainsAny(rest, "*?") {
+				continue
+			}
+			if _, err := accounts.Get(ctx, r, a.Account); err != nil {
+				continue // not an account this server holds
+			}
+			name := rest[strings.LastIndexByte(rest, '/')+1:]
+			kind := kindUser
+			if typ == "role" {
+				kind = kindRole
+			}
+			if _, err := r.Get(ctx, a.Account, kind, key(name)); errors.Is(err, store.ErrNotFound) {
+				return apierr.New(apierr.MalformedPolicyDocument, "Invalid principal in policy: \"AWS\":\"%s\"", p)
+			} else if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // protectedRole is IAM's refusal to change a service-linked role through the
 // ordinary role operations, worded as AWS words it (seen in the wild, e.g.
 // https://github.com/rebuy-de/aws-nuke/issues/331).
@@ -206,6 +251,9 @@ func (s *Service) createRole(ctx context.Context, c *service.Call, in map[string
 		Tags: tags, Created: now(c),
 	}
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
+		if err := checkTrustPrincipals(ctx, tx, doc); err != nil {
+			return err
+		}
 		if b := awsproto.Str(in, "PermissionsBoundary"); b != "" {
 			if err := s.checkBoundary(ctx, tx, c, b); err != nil {
 				return err
@@ -274,11 +322,14 @@ func (s *Service) updateRoleDescription(ctx context.Context, c *service.Call, in
 
 func (s *Service) updateAssumeRolePolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	doc := awsproto.Str(in, "PolicyDocument")
-	_, err := modify(ctx, s.Store, c, in, roleIn, func(_ store.Tx, r *Role) error {
+	_, err := modify(ctx, s.Store, c, in, roleIn, func(tx store.Tx, r *Role) error {
 		if r.ServiceLinked() {
 			return protectedRole(r.Name)
 		}
 		if err := checkTrustPolicy(doc); err != nil {
+			return err
+		}
+		if err := checkTrustPrincipals(ctx, tx, doc); err != nil {
 			return err
 		}
 		r.TrustPolicy = doc
