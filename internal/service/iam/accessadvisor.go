@@ -210,15 +210,19 @@ func NewAccessTracker(ctx context.Context, s *Service, log *slog.Logger) *Access
 	return t
 }
 
-// NoteServiceAccess queues one access: entityKind is "user" or "role" (a
-// role session notes its role), service the action's namespace ("iam"),
+// NoteServiceAccess queues one access: entityKind is "user", "role" (a
+// role session notes its role) or "root" (entityName empty), service the action's namespace ("iam"),
 // action the action name ("ListUsers"). It never blocks; when the queue is
 // full the note is dropped.
 func (t *AccessTracker) NoteServiceAccess(account, entityKind, entityName, service, action, region string, at time.Time) {
-	if !(entityKind == kindUser || entityKind == kindRole) || entityName == "" {
-		if entityKind != entityRoot {
+	switch entityKind {
+	case kindUser, kindRole:
+		if entityName == "" {
 			return
 		}
+	case entityRoot:
+	default:
+		return
 	}
 	if service == "" {
 		return
