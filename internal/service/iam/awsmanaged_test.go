@@ -3,6 +3,8 @@ package iam
 import (
 	"strings"
 	"testing"
+
+	"github.com/iamd/iamd/internal/policy"
 )
 
 // The embedded catalog must load, hold every policy the API promises, and
@@ -38,6 +40,14 @@ func TestAWSCatalog(t *testing.T) {
 		{"/root-task/", "IAMDeleteRootUserCredentials", "v1"},
 		{"/root-task/", "S3UnlockBucketPolicy", "v1"},
 		{"/root-task/", "SQSUnlockQueuePolicy", "v1"},
+		{"/service-role/", "AWSLambdaBasicExecutionRole", "v1"},
+		{"/service-role/", "AWSLambdaVPCAccessExecutionRole", "v3"},
+		{"/service-role/", "AWSLambdaSQSQueueExecutionRole", "v1"},
+		{"/service-role/", "AWSLambdaDynamoDBExecutionRole", "v1"},
+		{"/service-role/", "AWSLambdaKinesisExecutionRole", "v2"},
+		{"/", "AmazonSSMManagedInstanceCore", "v2"},
+		{"/", "AmazonEKSWorkerNodePolicy", "v3"},
+		{"/", "AmazonEC2ContainerRegistryReadOnly", "v3"},
 	} {
 		p := cat.lookup(tc.path, tc.name)
 		if p == nil {
@@ -69,6 +79,35 @@ func TestAWSCatalog(t *testing.T) {
 	}
 	if got := cat.after(key(all[len(all)-2].Name)); len(got) != 1 {
 		t.Errorf("after(second last) = %d entries", len(got))
+	}
+}
+
+// Every entry, whatever its size, is a valid identity policy on its own, and
+// carries metadata IAM can return: AWS managed documents are exempt from the
+// customer managed size quota but not from the grammar.
+func TestAWSCatalogEntries(t *testing.T) {
+	cat, err := loadAWSCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, p := range cat.sorted {
+		if _, err := policy.Parse([]byte(p.doc), policy.Identity); err != nil {
+			t.Errorf("%s%s: %v", p.Path, p.Name, err)
+		}
+		if p.Description == "" || p.Created.IsZero() || p.Updated.Before(p.Created) {
+			t.Errorf("%s: description %q created %v updated %v", p.Name, p.Description, p.Created, p.Updated)
+		}
+		if other, dup := ids[p.ID]; dup {
+			t.Errorf("%s and %s share id %s", p.Name, other, p.ID)
+		}
+		ids[p.ID] = p.Name
+		if got := cat.lookup(p.Path, p.Name); got != p {
+			t.Errorf("%s%s does not resolve to itself", p.Path, p.Name)
+		}
+	}
+	if n := len(cat.sorted); n < 33 {
+		t.Errorf("catalog holds %d policies, want at least 33", n)
 	}
 }
 
