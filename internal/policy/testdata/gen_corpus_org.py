@@ -284,6 +284,8 @@ scp("conditions with two keys must both match", CONDOPS_, "user", [[FULL], [FULL
       R("ec2:RunInstances", INST, {"aws:PrincipalTag/sandbox": ["false"], "aws:RequestedRegion": ["us-east-1"]}),
       R("ec2:RunInstances", INST, {"aws:RequestedRegion": ["us-east-1"]})))
 
+# The SCP syntax page's element table now lists Condition, NotAction, Resource
+# and NotResource for Allow statements too (older SCPs allowed them in Deny only).
 ALLOW_COND = allow("ec2:*", Condition={"StringEquals": {"aws:RequestedRegion": "eu-west-1"}})
 scp("allow list with a condition", SCP_SYNTAX, "user", [[FULL], [ALLOW_S3, ALLOW_COND]], [ADMIN],
     P("allow", R("ec2:RunInstances", INST, {"aws:RequestedRegion": ["eu-west-1"]}), S3_GET) +
