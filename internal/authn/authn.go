@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iamd/iamd/internal/accounts"
@@ -51,6 +52,10 @@ type entry struct {
 	keys      *sigv4.SigningKeys
 	active    bool
 	principal principal.Principal
+	// noted is when (Unix seconds) a use was last queued for the recorder,
+	// which writes at most one per lastUsedInterval: later uses in the
+	// interval are not queued at all, so a warm request does not wake it.
+	noted atomic.Int64
 }
 
 type keyUse struct {
@@ -111,7 +116,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, req *sigv4.Request, au
 		return nil, err
 	}
 	p := e.principal
-	a.noteUse(auth, now)
+	if t, last := now.Unix(), e.noted.Load(); t-last >= int64(lastUsedInterval/time.Second) && e.noted.CompareAndSwap(last, t) {
+		a.noteUse(auth, now)
+	}
 	return &p, nil
 }
 

@@ -108,6 +108,10 @@ type call struct {
 	start time.Time
 }
 
+// requestIDHeader is x-amzn-RequestId in canonical form, set directly so
+// no request canonicalizes it again.
+const requestIDHeader = "X-Amzn-Requestid"
+
 func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request) {
 	start := s.Now()
 	cl := &call{start: start}
@@ -119,23 +123,33 @@ func (s *Server) serveAWS(w http.ResponseWriter, r *http.Request) {
 		cl.c.SourceIP, _ = netip.ParseAddr(host)
 		cl.c.SourceIP = cl.c.SourceIP.Unmap()
 	}
-	w.Header().Set("x-amzn-RequestId", cl.c.RequestID)
+	w.Header()[requestIDHeader] = []string{cl.c.RequestID}
 
 	status, err := s.handle(r, w, cl)
 	if err != nil {
 		status = s.writeError(w, r, cl, err)
 	}
-	attrs := []any{"request_id", cl.c.RequestID, "status", status, "duration", s.Now().Sub(start)}
+	s.logRequest(r.Context(), cl, status, err)
+}
+
+// logRequest writes the access-log line. Attributes are typed (no boxing)
+// and built only when the line will be written.
+func (s *Server) logRequest(ctx context.Context, cl *call, status int, err error) {
+	if !s.Log.Enabled(ctx, slog.LevelInfo) {
+		return
+	}
+	var buf [7]slog.Attr
+	attrs := append(buf[:0], slog.String("request_id", cl.c.RequestID), slog.Int("status", status), slog.Duration("duration", s.Now().Sub(cl.start)))
 	if cl.op != nil {
-		attrs = append(attrs, "service", cl.svc.Name, "operation", cl.op.Name)
+		attrs = append(attrs, slog.String("service", cl.svc.Name), slog.String("operation", cl.op.Name))
 	}
 	if p := cl.c.Principal; p != nil {
-		attrs = append(attrs, "principal", p.ARN)
+		attrs = append(attrs, slog.String("principal", p.ARN))
 	}
 	if err != nil {
-		attrs = append(attrs, "error", errorCode(err))
+		attrs = append(attrs, slog.String("error", errorCode(err)))
 	}
-	s.Log.InfoContext(r.Context(), "request", attrs...)
+	s.Log.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
 // handle runs one AWS call and writes the success response. It returns the
@@ -262,18 +276,27 @@ func route(r *http.Request, body []byte, scopeService string) (*awsproto.Service
 // queryForm merges the URL query and a form-encoded body, as the query
 // protocol allows either.
 func queryForm(r *http.Request, body []byte) (url.Values, error) {
-	form, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, apierr.New("MalformedQueryString", "The query string is malformed.")
+	var form url.Values
+	if r.URL.RawQuery != "" {
+		var err error
+		if form, err = url.ParseQuery(r.URL.RawQuery); err != nil {
+			return nil, apierr.New("MalformedQueryString", "The query string is malformed.")
+		}
 	}
 	if len(body) > 0 {
 		bf, err := url.ParseQuery(string(body))
 		if err != nil {
 			return nil, apierr.New("MalformedInput", "The request body is not a valid form.")
 		}
+		if form == nil {
+			return bf, nil // the usual case: everything is in the body
+		}
 		for k, v := range bf {
 			form[k] = append(form[k], v...)
 		}
+	}
+	if form == nil {
+		form = url.Values{}
 	}
 	return form, nil
 }
@@ -282,14 +305,14 @@ func queryForm(r *http.Request, body []byte) (url.Values, error) {
 func decode(svc *awsproto.Service, op *awsproto.Operation, r *http.Request, body []byte, form url.Values) (map[string]any, error) {
 	switch svc.Protocol {
 	case "query":
-		params := make(url.Values, len(form))
-		for k, v := range form {
+		// form is this request's own (route parsed it): drop the protocol's
+		// parameters in place rather than copying the rest.
+		for k := range form {
 			if k == "Action" || k == "Version" || strings.HasPrefix(k, "X-Amz-") {
-				continue
+				delete(form, k)
 			}
-			params[k] = v
 		}
-		return op.DecodeQuery(params)
+		return op.DecodeQuery(form)
 	case "json":
 		return op.DecodeJSON(body)
 	default:
