@@ -32,6 +32,8 @@ var terraformAttachments = []struct{ arn, version string }{
 	{"arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess", "v2"},
 	{"arn:aws:iam::aws:policy/AmazonSQSReadOnlyAccess", "v4"},
 	{"arn:aws:iam::aws:policy/AmazonSNSReadOnlyAccess", "v2"},
+	{"arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess", "v1"},
+	{"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPowerUser", "v3"},
 	{"arn:aws:iam::aws:policy/AdministratorAccess", "v1"},
 	{"arn:aws:iam::aws:policy/ReadOnlyAccess", ""},
 	{"arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "v3"},
