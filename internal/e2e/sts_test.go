@@ -244,6 +244,11 @@ func TestAssumeRoleTrust(t *testing.T) {
 	// granting sts:AssumeRole on every role does not make up for it
 	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_terms-and-concepts.html#iam-term-trust-policy).
 	t.Run("identity policy cannot replace the trust policy", func(t *testing.T) {
+		// The trust policy names another (existing) user: AWS refuses a
+		// policy naming a user that does not exist.
+		if _, err := env.AdminIAM().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("someone-else")}); err != nil {
+			t.Fatal(err)
+		}
 		other := newRole(t, env, "trusts-nobody", trustAWS("arn:aws:iam::"+env.Account+":user/someone-else", ""), 0, nil)
 		_, err := assume(other, nil)
 		if apiCode(t, err) != "AccessDenied" {
