@@ -154,7 +154,9 @@ func BenchmarkAuthorize1000(b *testing.B) { benchAuthorize(b, 10, 10) }
 //   - nolog: ServeHTTP with a discarding logger (full − nolog = access log);
 //   - authn: payload hash, SigV4 parse, key lookup and signature verify;
 //   - authz: request context and decision (Authorize);
-//   - codec: form parsing, input decoding and response encoding.
+//   - codec: form parsing, input decoding and response encoding;
+//   - harness: this benchmark's own per-request cost (request clone,
+//     recorder) around a handler that only writes 200.
 //
 // authn + authz is the verify+context+decision figure the target is about.
 func BenchmarkAuthorizedRequest(b *testing.B) {
@@ -218,6 +220,12 @@ func BenchmarkAuthorizedRequest(b *testing.B) {
 		quiet := *env.App.Server
 		quiet.Log = slog.New(slog.DiscardHandler)
 		loop(b, serveOK(serveWith(&quiet)))
+	})
+	b.Run("harness", func(b *testing.B) {
+		loop(b, serveOK(serveWith(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body)
+			w.WriteHeader(http.StatusOK)
+		}))))
 	})
 	b.Run("authn", func(b *testing.B) {
 		loop(b, func() error {
