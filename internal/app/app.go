@@ -93,7 +93,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error
 	a.Authn = authn.New(ctx, &authn.Authenticator{
 		Store: a.Store, Keys: a.Keys, IAM: a.IAM, Mode: cfg.Auth, DefaultAccount: cfg.DefaultAccountID, Log: log,
 	})
-	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, MFA: a.IAM, Orgs: orgs, Mode: cfg.Auth, Log: log, RequireRootMFA: cfg.RequireRootMFA})
+	a.Authz = authz.NewAuthorizer(&authz.Authorizer{Store: a.Store, IAM: a.IAM, MFA: a.IAM, Orgs: orgs, Access: iam.NewAccessTracker(ctx, a.IAM, log), Mode: cfg.Auth, Log: log, RequireRootMFA: cfg.RequireRootMFA})
 	a.Authz.Register(a.Registry) // the policy simulator runs the enforcing chain
 	a.Server = &httpapi.Server{
 		Registry: a.Registry, Authn: a.Authn, Authz: a.Authz, Log: log, Now: a.Now, IDs: a.IDs,

@@ -35,6 +35,8 @@ type Authorizer struct {
 	Log     *slog.Logger
 	Catalog *Catalog
 	MFA     MFAVerifier
+	// Access records allowed access for the access advisor; nil: none.
+	Access *iam.AccessTracker
 	// Orgs supplies organization guardrails (SCPs, RCPs); nil: none.
 	Orgs *organizations.Service
 	// RequireRootMFA is --require-root-mfa (accountctl.Gate).
@@ -220,7 +222,7 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 			if rorg != nil {
 				in.RCPs = rorg.rcps // RCPs bound access to the role, an STS resource
 			}
-			in.Resource, in.CrossAccount = trust.set, trust.account != p.Account
+			in.Resource, in.CrossAccount = trust.forCaller(p), trust.account != p.Account
 			in.ResourceGrantsPrincipalDirectly = trust.grantsDirectly(&in.Request)
 			in.ResourceRequired = true
 		}
@@ -234,11 +236,20 @@ func (a *Authorizer) Authorize(ctx context.Context, c *service.Call, op *awsprot
 			continue
 		}
 		msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s %s", p.ARN, r.action, r.resource, d.Reason(r.action))
+		if trust != nil && isTrustAction(r.action) && !d.Denied && d.Stage == StageResource {
+			// AWS words a trust-policy refusal without a reason clause.
+			msg = fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", p.ARN, r.action, r.resource)
+		}
 		if a.Mode == config.AuthSoft {
 			a.Log.WarnContext(ctx, "would deny (auth soft)", "request_id", c.RequestID, "principal", p.ARN, "action", r.action, "resource", r.resource, "reason", d.Reason(r.action))
 			continue
 		}
 		return accessDenied(c.Service, msg)
+	}
+	if a.Access != nil {
+		for _, r := range reqs {
+			a.Access.NoteAccess(p, r.action, c.Region, c.Now) // queued, never blocks
+		}
 	}
 	return nil
 }
@@ -296,12 +307,15 @@ func (a *Authorizer) gate(ctx context.Context, c *service.Call, reqs []authReq) 
 
 // accessDenied is AWS's refusal, coded as each protocol codes it.
 func accessDenied(svc, msg string) error {
-	code := "AccessDenied"
+	code, status := "AccessDenied", http.StatusForbidden
 	switch svc {
-	case "organizations", "account", "cloudtrail", "budgets":
+	case "organizations":
+		// Organizations answers every error with HTTP 400 (API Reference).
+		code, status = "AccessDeniedException", http.StatusBadRequest
+	case "account", "cloudtrail", "budgets":
 		code = "AccessDeniedException"
 	}
-	return &apierr.Error{Code: code, Message: msg, Status: http.StatusForbidden}
+	return &apierr.Error{Code: code, Message: msg, Status: status}
 }
 
 func sessionARN(p *principal.Principal) string {

@@ -110,6 +110,29 @@ func isNoSuchEntity(err error) bool {
 type trust struct {
 	set     *policy.Set
 	account string
+	ids     map[string]string // principal ARN → unique id pinned when the policy was written
+}
+
+// emptyTrust grants nothing.
+var emptyTrust = policy.NewSet()
+
+// forCaller is the trust policy as it applies to p: a caller whose ARN the
+// policy names but whose unique id differs from the one pinned when the
+// policy was written is a different entity recreated under the same name,
+// which AWS does not trust — for it the policy grants nothing.
+func (t *trust) forCaller(p *principal.Principal) *policy.Set {
+	want, ok := t.ids[p.PrincipalARN()]
+	if !ok {
+		return t.set
+	}
+	id := p.UserID
+	if p.Type == principal.AssumedRole {
+		id, _, _ = strings.Cut(id, ":") // AROA…:session
+	}
+	if id != want {
+		return emptyTrust
+	}
+	return t.set
 }
 
 func isTrustAction(action string) bool {
@@ -143,7 +166,7 @@ func (a *Authorizer) trustPolicy(ctx context.Context, c *service.Call, in map[st
 	if err != nil {
 		return &trust{set: policy.NewSet(), account: ra.Account}, nil
 	}
-	return &trust{set: policy.NewSet(pol), account: ra.Account}, nil
+	return &trust{set: policy.NewSet(pol), account: ra.Account, ids: role.TrustIDs}, nil
 }
 
 // grantsDirectly reports whether the trust policy allows the caller by its

@@ -19,17 +19,22 @@ import (
 
 // Role is the stored IAM role. STS reads it (LookupRole) to assume it.
 type Role struct {
-	Name               string    `json:"name"`
-	ID                 string    `json:"id"`
-	Path               string    `json:"path"`
-	ARN                string    `json:"arn"`
-	TrustPolicy        string    `json:"trust"` // AssumeRolePolicyDocument as given (raw JSON)
-	Description        string    `json:"desc,omitempty"`
-	MaxSessionDuration int64     `json:"maxSession"`         // seconds
-	Boundary           string    `json:"boundary,omitempty"` // permissions boundary policy ARN
-	Tags               []Tag     `json:"tags,omitempty"`
-	Created            time.Time `json:"created"`
-	LastUsed           *RoleUse  `json:"lastUsed,omitempty"`
+	Name        string `json:"name"`
+	ID          string `json:"id"`
+	Path        string `json:"path"`
+	ARN         string `json:"arn"`
+	TrustPolicy string `json:"trust"` // AssumeRolePolicyDocument as given (raw JSON)
+	// TrustIDs pins each IAM user or role the trust policy names to the
+	// unique id it had when the policy was written: AWS trusts that entity,
+	// not a later one recreated under the same name
+	// (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+	TrustIDs           map[string]string `json:"trustIds,omitempty"` // principal ARN → AIDA…/AROA…
+	Description        string            `json:"desc,omitempty"`
+	MaxSessionDuration int64             `json:"maxSession"`         // seconds
+	Boundary           string            `json:"boundary,omitempty"` // permissions boundary policy ARN
+	Tags               []Tag             `json:"tags,omitempty"`
+	Created            time.Time         `json:"created"`
+	LastUsed           *RoleUse          `json:"lastUsed,omitempty"`
 	// LinkedService is the service principal of a service-linked role
 	// (elasticbeanstalk.amazonaws.com); empty for ordinary roles.
 	LinkedService string `json:"linkedService,omitempty"`
@@ -179,11 +184,14 @@ func checkTrustPolicy(doc string) error {
 // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
 // Accounts and account ARNs are accepted as they are; so are principals of
 // accounts this server does not hold, which it cannot check.
-func checkTrustPrincipals(ctx context.Context, r store.Reader, doc string) error {
+//
+// It returns the unique ids of the users and roles the policy names.
+func checkTrustPrincipals(ctx context.Context, r store.Reader, doc string) (map[string]string, error) {
 	pol, err := policy.Parse([]byte(doc), policy.Trust)
 	if err != nil {
-		return err // already refused by checkTrustPolicy
+		return nil, err // already refused by checkTrustPolicy
 	}
+	var ids map[string]string
 	for _, st := range pol.Statements {
 		if st.Principal == nil {
 			continue
@@ -205,14 +213,19 @@ func checkTrustPrincipals(ctx context.Context, r store.Reader, doc string) error
 			if typ == "role" {
 				kind = kindRole
 			}
-			if _, err := r.Get(ctx, a.Account, kind, key(name)); errors.Is(err, store.ErrNotFound) {
-				return apierr.New(apierr.MalformedPolicyDocument, "Invalid principal in policy: \"AWS\":\"%s\"", p)
+			rec, err := r.Get(ctx, a.Account, kind, key(name))
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, apierr.New(apierr.MalformedPolicyDocument, "Invalid principal in policy: \"AWS\":\"%s\"", p)
 			} else if err != nil {
-				return err
+				return nil, err
 			}
+			if ids == nil {
+				ids = map[string]string{}
+			}
+			ids[p] = rec.ID
 		}
 	}
-	return nil
+	return ids, nil
 }
 
 // protectedRole is IAM's refusal to change a service-linked role through the
@@ -251,7 +264,7 @@ func (s *Service) createRole(ctx context.Context, c *service.Call, in map[string
 		Tags: tags, Created: now(c),
 	}
 	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		if err := checkTrustPrincipals(ctx, tx, doc); err != nil {
+		if role.TrustIDs, err = checkTrustPrincipals(ctx, tx, doc); err != nil {
 			return err
 		}
 		if b := awsproto.Str(in, "PermissionsBoundary"); b != "" {
@@ -329,10 +342,11 @@ func (s *Service) updateAssumeRolePolicy(ctx context.Context, c *service.Call, i
 		if err := checkTrustPolicy(doc); err != nil {
 			return err
 		}
-		if err := checkTrustPrincipals(ctx, tx, doc); err != nil {
+		ids, err := checkTrustPrincipals(ctx, tx, doc)
+		if err != nil {
 			return err
 		}
-		r.TrustPolicy = doc
+		r.TrustPolicy, r.TrustIDs = doc, ids
 		return nil
 	})
 	if err != nil {

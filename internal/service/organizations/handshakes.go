@@ -241,7 +241,7 @@ func answer(ctx context.Context, tx store.Tx, c *service.Call, id string) (*hand
 	}
 	if h.Account != c.Account {
 		if h.Mgmt == c.Account {
-			return nil, rec, nil, &apierr.Error{Code: "AccessDeniedException", Message: "Only the account the handshake was sent to can respond to it.", Status: http.StatusForbidden}
+			return nil, rec, nil, &apierr.Error{Code: "AccessDeniedException", Message: "Only the account the handshake was sent to can respond to it.", Status: http.StatusBadRequest}
 		}
 		return nil, rec, nil, handshakeNotFound()
 	}

@@ -17,6 +17,7 @@ package organizations
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -141,7 +142,9 @@ func invalid(reason, format string, args ...any) *apierr.Error {
 }
 
 func accessDenied() *apierr.Error {
-	return &apierr.Error{Code: "AccessDeniedException", Message: "You don't have permissions to access this resource.", Status: http.StatusForbidden}
+	// Organizations answers every error, AccessDeniedException included,
+	// with HTTP 400 (Organizations API Reference, "Errors").
+	return &apierr.Error{Code: "AccessDeniedException", Message: "You don't have permissions to access this resource.", Status: http.StatusBadRequest}
 }
 
 func notInUse() *apierr.Error {
@@ -196,11 +199,10 @@ func paginate[T any](items []T, key func(T) string, in map[string]any) ([]T, str
 	}
 	start := 0
 	if tok := awsproto.Str(in, "NextToken"); tok != "" {
-		b, err := base64.RawURLEncoding.DecodeString(tok)
-		if err != nil || len(b) == 0 {
+		after, ok := keyFromToken(tok)
+		if !ok {
 			return nil, "", invalid("INVALID_NEXT_TOKEN", "You specified an invalid value for nextToken. You must get the value from the response to a previous call to the API.")
 		}
-		after := string(b)
 		start = len(items)
 		for i, it := range items {
 			if key(it) > after {
@@ -212,9 +214,29 @@ func paginate[T any](items []T, key func(T) string, in map[string]any) ([]T, str
 	end := min(start+limit, len(items))
 	next := ""
 	if end < len(items) {
-		next = base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
+		next = tokenFor(key(items[end-1]))
 	}
 	return items[start:end], next, nil
+}
+
+// tokenFor makes a NextToken for the last key returned: the key and a
+// check value, so that a token not issued by a previous call is refused
+// (AWS answers INVALID_NEXT_TOKEN) instead of silently listing nothing.
+func tokenFor(key string) string {
+	sum := sha256.Sum256([]byte("iamd-organizations-token:" + key))
+	return base64.RawURLEncoding.EncodeToString([]byte(key)) + "." + base64.RawURLEncoding.EncodeToString(sum[:6])
+}
+
+func keyFromToken(tok string) (string, bool) {
+	k64, check, ok := strings.Cut(tok, ".")
+	if !ok {
+		return "", false
+	}
+	k, err := base64.RawURLEncoding.DecodeString(k64)
+	if err != nil || len(k) == 0 || tokenFor(string(k)) != tok || check == "" {
+		return "", false
+	}
+	return string(k), true
 }
 
 // pageOut is a list response: items under name, plus NextToken when more.

@@ -17,7 +17,7 @@ import (
 func TestPaginate(t *testing.T) {
 	items := []string{"a", "b", "c", "d", "e"}
 	id := func(s string) string { return s }
-	tok := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+	tok := tokenFor
 	tests := []struct {
 		name     string
 		in       map[string]any
@@ -34,6 +34,8 @@ func TestPaginate(t *testing.T) {
 		{"token of a removed item", map[string]any{"NextToken": tok("bb")}, []string{"c", "d", "e"}, "", false},
 		{"token past the end", map[string]any{"NextToken": tok("z")}, []string{}, "", false},
 		{"garbage token", map[string]any{"NextToken": "!!"}, nil, "", true},
+		// A decodable token this server did not issue (AWS: INVALID_NEXT_TOKEN).
+		{"forged token", map[string]any{"NextToken": base64.RawURLEncoding.EncodeToString([]byte("b"))}, nil, "", true},
 		{"empty decoded token", map[string]any{"NextToken": "="}, nil, "", true},
 	}
 	for _, tt := range tests {

@@ -49,5 +49,5 @@ func (s *Service) transferNotAvailable(ctx context.Context, c *service.Call, _ m
 	if _, err := s.asManager(ctx, s.Store, c); err != nil {
 		return nil, err
 	}
-	return nil, &apierr.Error{Code: "AccessDeniedException", Message: "Billing transfer is not available to this organization.", Status: http.StatusForbidden}
+	return nil, &apierr.Error{Code: "AccessDeniedException", Message: "Billing transfer is not available to this organization.", Status: http.StatusBadRequest}
 }
