@@ -65,7 +65,10 @@ func testedOperations(t *testing.T, root string) map[string]bool {
 		for name := range svc.Operations {
 			sdk := regexp.MustCompile(`\.` + name + `\(ctx`)
 			cli := `"` + kebab(name) + `"`
-			if sdk.MatchString(text) || strings.Contains(text, cli) {
+			// rest-json operations driven by signed HTTP requests name
+			// their request path ("/getContactInformation").
+			rest := svc.Protocol == "rest-json" && strings.Contains(text, `"`+strings.SplitN(svc.Operations[name].RequestURI, "?", 2)[0])
+			if sdk.MatchString(text) || strings.Contains(text, cli) || rest {
 				out[svc.Name+":"+name] = true
 			}
 		}
