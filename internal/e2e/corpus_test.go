@@ -2,11 +2,9 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/iamd/iamd/internal/arn"
 	"github.com/iamd/iamd/internal/policy"
+	"github.com/iamd/iamd/internal/policy/corpus"
 	"github.com/iamd/iamd/internal/testenv"
 )
 
@@ -29,30 +28,7 @@ import (
 // SimulateCustomPolicy calls: the engine must decide the same over HTTP as
 // in process.
 
-type corpusCase struct {
-	Name       string            `json:"name"`
-	Kind       string            `json:"kind"`
-	Policies   []json.RawMessage `json:"policies"`
-	PolicyText *string           `json:"policy_text"`
-	Error      string            `json:"error"`
-	Request    struct {
-		Action    string              `json:"action"`
-		Resource  string              `json:"resource"`
-		Context   map[string][]string `json:"context"`
-		Principal *struct {
-			Account    string `json:"account"`
-			ARN        string `json:"arn"`
-			SessionARN string `json:"session_arn"`
-			Service    string `json:"service"`
-			Federated  string `json:"federated"`
-			Anonymous  bool   `json:"anonymous"`
-		} `json:"principal"`
-	} `json:"request"`
-	Allowed bool     `json:"allowed"`
-	Denied  bool     `json:"denied"`
-	Matched [][2]int `json:"matched"`
-	Missing []string `json:"missing"`
-}
+type corpusCase = corpus.Case
 
 var corpusKinds = map[string]policy.Kind{
 	"Identity": policy.Identity, "Resource": policy.Resource, "Trust": policy.Trust,
@@ -195,24 +171,15 @@ func sortedKeys(m map[string][]string) []string {
 }
 
 func loadCorpus(t *testing.T) []corpusRun {
-	files, err := filepath.Glob("../policy/testdata/corpus/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus: %v", err)
+	byFile, err := corpus.Load("../policy/testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
 	}
+	files := slices.Sorted(maps.Keys(byFile))
 	var runs []corpusRun
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cf struct {
-			Cases []corpusCase `json:"cases"`
-		}
-		if err := json.Unmarshal(b, &cf); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		for _, c := range cf.Cases {
-			runs = append(runs, plan(filepath.Base(f), c))
+		for _, c := range byFile[f] {
+			runs = append(runs, plan(f, c))
 		}
 	}
 	return runs

@@ -2,65 +2,26 @@ package policy
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/iamd/iamd/internal/policy/corpus"
 )
 
 // The decision corpus: testdata/corpus/*.json, written by
 // testdata/gen_corpus.py from the AWS documentation pages each case cites.
 
-type corpusFile struct {
-	Cases []corpusCase `json:"cases"`
-}
-
-type corpusCase struct {
-	Name       string            `json:"name"`
-	Source     string            `json:"source"`
-	Kind       string            `json:"kind"`
-	Policies   []json.RawMessage `json:"policies"`
-	PolicyText *string           `json:"policy_text"`
-	Error      string            `json:"error"`
-	Request    struct {
-		Action    string              `json:"action"`
-		Resource  string              `json:"resource"`
-		Context   map[string][]string `json:"context"`
-		Principal *struct {
-			Account    string `json:"account"`
-			ARN        string `json:"arn"`
-			SessionARN string `json:"session_arn"`
-			Service    string `json:"service"`
-			Federated  string `json:"federated"`
-			Anonymous  bool   `json:"anonymous"`
-		} `json:"principal"`
-	} `json:"request"`
-	Allowed bool     `json:"allowed"`
-	Denied  bool     `json:"denied"`
-	Matched [][2]int `json:"matched"`
-	Missing []string `json:"missing"`
-}
+// corpusCase is a case of the shared corpus reader.
+type corpusCase = corpus.Case
 
 var kindNames = map[string]Kind{
 	"Identity": Identity, "Resource": Resource, "Trust": Trust, "SCP": SCP, "RCP": RCP, "Session": Session,
 }
 
 func loadCorpus(t testing.TB) map[string][]corpusCase {
-	files, err := filepath.Glob("testdata/corpus/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no corpus files: %v", err)
-	}
-	out := map[string][]corpusCase{}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cf corpusFile
-		if err := json.Unmarshal(b, &cf); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		out[filepath.Base(f)] = cf.Cases
+	out, err := corpus.Load("testdata/corpus")
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

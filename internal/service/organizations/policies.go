@@ -536,18 +536,28 @@ func (s *Service) listPolicies(ctx context.Context, c *service.Call, in map[stri
 	return pageOut("Policies", out, next), nil
 }
 
+// policyAndTarget resolves AttachPolicy/DetachPolicy's PolicyId and
+// TargetId for the management account.
+func (s *Service) policyAndTarget(ctx context.Context, tx store.Tx, c *service.Call, in map[string]any) (*organization, *orgPolicy, string, error) {
+	o, err := s.asManager(ctx, tx, c)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	p, _, err := getPolicy(ctx, tx, o, awsproto.Str(in, "PolicyId"))
+	if err != nil {
+		return nil, nil, "", err
+	}
+	t := awsproto.Str(in, "TargetId")
+	if _, _, err := target(ctx, tx, o, t); err != nil {
+		return nil, nil, "", err
+	}
+	return o, p, t, nil
+}
+
 func (s *Service) attachPolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
+		o, p, t, err := s.policyAndTarget(ctx, tx, c, in)
 		if err != nil {
-			return err
-		}
-		p, _, err := getPolicy(ctx, tx, o, awsproto.Str(in, "PolicyId"))
-		if err != nil {
-			return err
-		}
-		t := awsproto.Str(in, "TargetId")
-		if _, _, err := target(ctx, tx, o, t); err != nil {
 			return err
 		}
 		rt, err := s.getRoot(ctx, tx, o)
@@ -573,16 +583,8 @@ func (s *Service) attachPolicy(ctx context.Context, c *service.Call, in map[stri
 
 func (s *Service) detachPolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
+		o, p, t, err := s.policyAndTarget(ctx, tx, c, in)
 		if err != nil {
-			return err
-		}
-		p, _, err := getPolicy(ctx, tx, o, awsproto.Str(in, "PolicyId"))
-		if err != nil {
-			return err
-		}
-		t := awsproto.Str(in, "TargetId")
-		if _, _, err := target(ctx, tx, o, t); err != nil {
 			return err
 		}
 		have, err := attachments(ctx, tx, o, t, p.Type)
