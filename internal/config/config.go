@@ -98,7 +98,9 @@ func (c *Config) Validate() error {
 	if len(c.DefaultAccountID) != 12 || strings.Trim(c.DefaultAccountID, "0123456789") != "" {
 		return fmt.Errorf("config: --default-account-id must be 12 digits, not %q", c.DefaultAccountID)
 	}
-	if c.PostgresDSN == "" && c.DataDir == "" {
+	// Even with PostgreSQL the data directory holds the at-rest key file
+	// and the bootstrap credentials.
+	if c.DataDir == "" {
 		return fmt.Errorf("config: --data-dir is required")
 	}
 	return nil
