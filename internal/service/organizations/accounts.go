@@ -311,11 +311,7 @@ func checkRemovable(ctx context.Context, r store.Reader, o *organization, accoun
 
 func (s *Service) removeAccount(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	account := awsproto.Str(in, "AccountId")
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		if account == o.Mgmt {
 			// https://docs.aws.amazon.com/organizations/latest/APIReference/API_RemoveAccountFromOrganization.html
 			return constraint("ACCOUNT_CANNOT_LEAVE_ORGANIZATION", "You can't remove the management account from the organization. Remove all member accounts and delete the organization instead.")
@@ -358,11 +354,7 @@ func closeQuota(members int) int { return max(10, min(1000, members/10)) }
 // (https://docs.aws.amazon.com/organizations/latest/APIReference/API_CloseAccount.html).
 func (s *Service) closeAccount(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	account := awsproto.Str(in, "AccountId")
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		if account == o.Mgmt {
 			return constraint("CANNOT_CLOSE_MANAGEMENT_ACCOUNT", "You can't close the management account with this operation.")
 		}

@@ -51,13 +51,9 @@ func (s *Service) enableServiceAccess(ctx context.Context, c *service.Call, in m
 	if err := checkServicePrincipal(sp); err != nil {
 		return nil, err
 	}
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
+		if err := requireAllFeatures(o); err != nil {
 			return err
-		}
-		if o.FeatureSet != featuresAll {
-			return constraint("ORGANIZATION_NOT_IN_ALL_FEATURES_MODE", "You attempted to perform an operation that requires the organization to be configured to support all features.")
 		}
 		if slices.ContainsFunc(o.Services, func(e enabledService) bool { return e.Principal == sp }) {
 			return nil // enabling twice is not an error
@@ -73,11 +69,7 @@ func (s *Service) disableServiceAccess(ctx context.Context, c *service.Call, in 
 	if err := checkServicePrincipal(sp); err != nil {
 		return nil, err
 	}
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		o.Services = slices.DeleteFunc(o.Services, func(e enabledService) bool { return e.Principal == sp })
 		return saveOrg(ctx, tx, o)
 	})
@@ -106,13 +98,9 @@ func (s *Service) registerDelegatedAdmin(ctx context.Context, c *service.Call, i
 	if err := checkServicePrincipal(sp); err != nil {
 		return nil, err
 	}
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
+		if err := requireAllFeatures(o); err != nil {
 			return err
-		}
-		if o.FeatureSet != featuresAll {
-			return constraint("ORGANIZATION_NOT_IN_ALL_FEATURES_MODE", "You attempted to perform an operation that requires the organization to be configured to support all features.")
 		}
 		if account == o.Mgmt {
 			return constraint("CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR", "You can't register the management account of your organization as a delegated administrator for an AWS service integrated with Organizations.")
@@ -126,7 +114,7 @@ func (s *Service) registerDelegatedAdmin(ctx context.Context, c *service.Call, i
 			return constraint("CANNOT_REGISTER_SUSPENDED_ACCOUNT_AS_DELEGATED_ADMINISTRATOR", "You can't register a suspended account as a delegated administrator.")
 		}
 		d := &delegation{Account: account, Service: sp, Enabled: now(c)}
-		err = tx.Insert(ctx, store.Record{Account: o.Mgmt, Kind: kindDelegated, Key: delegationKey(account, sp), Parent: account, Ref: sp, Data: encode(d)})
+		err := tx.Insert(ctx, store.Record{Account: o.Mgmt, Kind: kindDelegated, Key: delegationKey(account, sp), Parent: account, Ref: sp, Data: encode(d)})
 		if isConflict(err) {
 			return errf("AccountAlreadyRegisteredException", "The provided account is already a delegated administrator for your organization.")
 		}
@@ -139,15 +127,11 @@ func (s *Service) deregisterDelegatedAdmin(ctx context.Context, c *service.Call,
 	if err := checkServicePrincipal(sp); err != nil {
 		return nil, err
 	}
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		if _, _, err := getMember(ctx, tx, o, account); err != nil {
 			return err
 		}
-		err = tx.Delete(ctx, o.Mgmt, kindDelegated, delegationKey(account, sp))
+		err := tx.Delete(ctx, o.Mgmt, kindDelegated, delegationKey(account, sp))
 		if isNotFound(err) {
 			return errf("AccountNotRegisteredException", "The provided account is not a registered delegated administrator for your organization.")
 		}
@@ -295,22 +279,14 @@ func (s *Service) tagResource(ctx context.Context, c *service.Call, in map[strin
 	if err != nil {
 		return nil, err
 	}
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []orgTag) ([]orgTag, error) { return mergeTags(have, add) })
 	})
 }
 
 func (s *Service) untagResource(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	keys := awsproto.Strings(in, "TagKeys")
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		return withTags(ctx, tx, o, awsproto.Str(in, "ResourceId"), func(have []orgTag) ([]orgTag, error) {
 			if out := dropTags(have, keys); out != nil {
 				return out, nil
@@ -405,11 +381,7 @@ func (s *Service) describeResourcePolicy(ctx context.Context, c *service.Call, _
 }
 
 func (s *Service) deleteResourcePolicy(ctx context.Context, c *service.Call, _ map[string]any) (map[string]any, error) {
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		if o.ResourcePolicy == nil {
 			return resourcePolicyNotFound()
 		}

@@ -92,6 +92,27 @@ func (s *Service) asMember(ctx context.Context, r store.Reader, c *service.Call)
 	return orgOf(ctx, r, c.Account)
 }
 
+// asManagerTx runs fn in one transaction for the organization the caller
+// manages (its management account), as every mutation of it does.
+func (s *Service) asManagerTx(ctx context.Context, c *service.Call, fn func(tx store.Tx, o *organization) error) error {
+	return s.Store.WithTx(ctx, func(tx store.Tx) error {
+		o, err := s.asManager(ctx, tx, c)
+		if err != nil {
+			return err
+		}
+		return fn(tx, o)
+	})
+}
+
+// requireAllFeatures refuses operations that need an organization with all
+// features enabled.
+func requireAllFeatures(o *organization) error {
+	if o.FeatureSet != featuresAll {
+		return constraint("ORGANIZATION_NOT_IN_ALL_FEATURES_MODE", "You attempted to perform an operation that requires the organization to be configured to support all features.")
+	}
+	return nil
+}
+
 func (s *Service) asManager(ctx context.Context, r store.Reader, c *service.Call) (*organization, error) {
 	o, err := orgOf(ctx, r, c.Account)
 	if err != nil {
@@ -218,11 +239,7 @@ func (s *Service) describeOrganization(ctx context.Context, c *service.Call, _ m
 var orgKinds = []string{kindAttach, kindPolicy, kindOU, kindRoot, kindMember, kindHandshake, kindCreate, kindDelegated, kindOrg}
 
 func (s *Service) deleteOrganization(ctx context.Context, c *service.Call, _ map[string]any) (map[string]any, error) {
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		n, err := tx.Count(ctx, o.q(kindMember))
 		if err != nil {
 			return fmt.Errorf("organizations: count members: %w", err)

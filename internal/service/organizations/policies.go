@@ -466,11 +466,7 @@ func (s *Service) updatePolicy(ctx context.Context, c *service.Call, in map[stri
 }
 
 func (s *Service) deletePolicy(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		p, _, err := getPolicy(ctx, tx, o, awsproto.Str(in, "PolicyId"))
 		if err != nil {
 			return err

@@ -289,11 +289,7 @@ func (s *Service) updateOU(ctx context.Context, c *service.Call, in map[string]a
 }
 
 func (s *Service) deleteOU(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		u, _, err := getOU(ctx, tx, o, awsproto.Str(in, "OrganizationalUnitId"))
 		if err != nil {
 			return err
@@ -406,11 +402,7 @@ func (s *Service) listParents(ctx context.Context, c *service.Call, in map[strin
 
 func (s *Service) moveAccount(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
 	acct, src, dst := awsproto.Str(in, "AccountId"), awsproto.Str(in, "SourceParentId"), awsproto.Str(in, "DestinationParentId")
-	return nil, s.Store.WithTx(ctx, func(tx store.Tx) error {
-		o, err := s.asManager(ctx, tx, c)
-		if err != nil {
-			return err
-		}
+	return nil, s.asManagerTx(ctx, c, func(tx store.Tx, o *organization) error {
 		if _, err := chain(ctx, tx, o, src, errf("SourceParentNotFoundException", "We can't find a source root or OU with the ParentId that you specified.")); err != nil {
 			return err
 		}
