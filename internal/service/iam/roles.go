@@ -140,12 +140,23 @@ func LookupRoleByID(ctx context.Context, r store.Reader, id string) (*Role, erro
 // (GetRole's RoleLastUsed). An older use than the one recorded changes
 // nothing, so concurrent reporters cannot move it backwards.
 func (s *Service) RecordRoleUse(ctx context.Context, account, roleName string, at time.Time, region string) error {
+	at = at.UTC().Truncate(time.Second)
+	// Each write invalidates the account's authorization caches, and
+	// AssumeRole calls this every time: a use less than a minute after the
+	// recorded one, in the same region, is not written (AWS's last-used
+	// data is itself approximate). The check reads outside a transaction
+	// so a skipped write takes no write lock.
+	if role, err := LookupRole(ctx, s.Store, account, roleName); err == nil && role.LastUsed != nil {
+		lu := role.LastUsed
+		if !at.After(lu.Date) || (at.Sub(lu.Date) < roleUseInterval && lu.Region == region) {
+			return nil
+		}
+	}
 	return s.Store.WithTx(ctx, func(tx store.Tx) error {
 		role, rec, err := loadRole(ctx, tx, account, roleName)
 		if err != nil {
 			return err
 		}
-		at = at.UTC().Truncate(time.Second)
 		if role.LastUsed != nil && !at.After(role.LastUsed.Date) {
 			return nil
 		}
@@ -154,6 +165,9 @@ func (s *Service) RecordRoleUse(ctx context.Context, account, roleName string, a
 		return tx.Update(ctx, rec)
 	})
 }
+
+// roleUseInterval bounds how often one role's last use is written.
+const roleUseInterval = time.Minute
 
 // loadRole reads a role by name, answering NoSuchEntity as IAM does.
 func loadRole(ctx context.Context, r store.Reader, account, name string) (*Role, store.Record, error) {
