@@ -58,6 +58,7 @@ type accountCache struct {
 	mu         sync.Mutex
 	principals map[entityKey]*principalPolicies // {"user"|"role", lower-cased name}
 	entities   map[entityKey]*iam.EntityInfo    // path and tags
+	trusts     map[string]*trust                // role trust policies, by lower-cased role name
 	// root is the request-context template of the account's root user.
 	root atomic.Pointer[ctxTemplate]
 }
@@ -124,7 +125,7 @@ func (a *Authorizer) account(id string) *accountCache {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if ac = a.accounts[id]; ac == nil {
-		ac = &accountCache{principals: map[entityKey]*principalPolicies{}, entities: map[entityKey]*iam.EntityInfo{}}
+		ac = &accountCache{principals: map[entityKey]*principalPolicies{}, entities: map[entityKey]*iam.EntityInfo{}, trusts: map[string]*trust{}}
 		a.accounts[id] = ac
 	}
 	return ac

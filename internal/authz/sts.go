@@ -155,18 +155,31 @@ func (a *Authorizer) trustPolicy(ctx context.Context, c *service.Call, in map[st
 		return nil, nil
 	}
 	name := ra.Resource[strings.LastIndexByte(ra.Resource, '/')+1:]
+	// Compiled trust policies are cached with the role's account, dropped
+	// whenever anything in that account changes.
+	ac := a.account(ra.Account)
+	k := strings.ToLower(name)
+	ac.mu.Lock()
+	t := ac.trusts[k]
+	ac.mu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	t = &trust{set: emptyTrust, account: ra.Account}
 	role, err := iam.LookupRole(ctx, a.Store, ra.Account, name)
-	if isNoSuchEntity(err) {
-		return &trust{set: policy.NewSet(), account: ra.Account}, nil
-	}
-	if err != nil {
+	switch {
+	case isNoSuchEntity(err):
+	case err != nil:
 		return nil, err
+	default:
+		if pol, err := policy.Parse([]byte(role.TrustPolicy), policy.Trust); err == nil {
+			t = &trust{set: policy.NewSet(pol), account: ra.Account, ids: role.TrustIDs}
+		}
 	}
-	pol, err := policy.Parse([]byte(role.TrustPolicy), policy.Trust)
-	if err != nil {
-		return &trust{set: policy.NewSet(), account: ra.Account}, nil
-	}
-	return &trust{set: policy.NewSet(pol), account: ra.Account, ids: role.TrustIDs}, nil
+	ac.mu.Lock()
+	ac.trusts[k] = t
+	ac.mu.Unlock()
+	return t, nil
 }
 
 // grantsDirectly reports whether the trust policy allows the caller by its
