@@ -276,101 +276,91 @@ func setState(ctx context.Context, tx store.Tx, h *handshake, rec store.Record, 
 }
 
 func (s *Service) acceptHandshake(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	var out map[string]any
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+	return s.moveHandshake(ctx, c, "ACCEPTED", func(tx store.Tx) (*handshake, store.Record, *organization, error) {
 		h, rec, o, err := answer(ctx, tx, c, awsproto.Str(in, "HandshakeId"))
 		if err != nil {
-			return err
+			return nil, rec, nil, err
 		}
 		switch h.Action {
 		case actionInvite:
 			if _, err := orgOf(ctx, tx, c.Account); err == nil {
-				return handshakeConstraint("ALREADY_IN_AN_ORGANIZATION", "The account is already a member of an organization.")
+				return nil, rec, nil, handshakeConstraint("ALREADY_IN_AN_ORGANIZATION", "The account is already a member of an organization.")
 			} else if !isNotInUse(err) {
-				return err
+				return nil, rec, nil, err
 			}
 			n, err := tx.Count(ctx, o.q(kindMember))
 			if err != nil {
-				return fmt.Errorf("organizations: count members: %w", err)
+				return nil, rec, nil, fmt.Errorf("organizations: count members: %w", err)
 			}
 			if n >= s.maxAccounts() {
-				return handshakeConstraint("ACCOUNT_NUMBER_LIMIT_EXCEEDED", "The organization has reached the maximum number of accounts.")
+				return nil, rec, nil, handshakeConstraint("ACCOUNT_NUMBER_LIMIT_EXCEEDED", "The organization has reached the maximum number of accounts.")
 			}
 			// The invitation's tags go on the account when it joins
 			// (https://docs.aws.amazon.com/organizations/latest/APIReference/API_InviteAccountToOrganization.html).
 			if err := s.addMember(ctx, tx, o, &member{ID: c.Account, Parent: o.RootID, Joined: "INVITED", JoinedAt: now(c), Tags: h.Tags}); err != nil {
-				return err
+				return nil, rec, nil, err
 			}
 		case actionEnableAll:
 			children, err := listAll[handshake](ctx, tx, o.q(kindHandshake))
 			if err != nil {
-				return err
+				return nil, rec, nil, err
 			}
 			for _, x := range children {
 				if x.Parent == h.ID && x.State != "ACCEPTED" {
-					return errf("InvalidHandshakeTransitionException", "Every member account must approve enabling all features before the management account finalizes it.")
+					return nil, rec, nil, errf("InvalidHandshakeTransitionException", "Every member account must approve enabling all features before the management account finalizes it.")
 				}
 			}
 			o.FeatureSet, o.AllFeatures = featuresAll, ""
 			if err := saveOrg(ctx, tx, o); err != nil {
-				return err
+				return nil, rec, nil, err
 			}
 		}
-		if err := setState(ctx, tx, h, rec, "ACCEPTED"); err != nil {
-			return err
-		}
-		out = h.out(o, c.Now)
-		return nil
+		return h, rec, o, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"Handshake": out}, nil
 }
 
 func (s *Service) declineHandshake(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	var out map[string]any
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		h, rec, o, err := answer(ctx, tx, c, awsproto.Str(in, "HandshakeId"))
-		if err != nil {
-			return err
-		}
-		if err := setState(ctx, tx, h, rec, "DECLINED"); err != nil {
-			return err
-		}
-		out = h.out(o, c.Now)
-		return nil
+	return s.moveHandshake(ctx, c, "DECLINED", func(tx store.Tx) (*handshake, store.Record, *organization, error) {
+		return answer(ctx, tx, c, awsproto.Str(in, "HandshakeId"))
 	})
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"Handshake": out}, nil
 }
 
 func (s *Service) cancelHandshake(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
-	var out map[string]any
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+	return s.moveHandshake(ctx, c, "CANCELED", func(tx store.Tx) (*handshake, store.Record, *organization, error) {
 		h, rec, err := loadHandshake(ctx, tx, awsproto.Str(in, "HandshakeId"))
 		if err != nil {
-			return err
+			return nil, rec, nil, err
 		}
 		if h.Mgmt != c.Account {
-			return handshakeNotFound()
+			return nil, rec, nil, handshakeNotFound()
 		}
 		o, err := loadOrg(ctx, tx, h.Mgmt)
 		if err != nil {
-			return err
+			return nil, rec, nil, err
 		}
 		if err := checkOpen(h, c.Now); err != nil {
-			return err
+			return nil, rec, nil, err
 		}
 		if h.Action == actionEnableAll {
 			o.AllFeatures = ""
 			if err := saveOrg(ctx, tx, o); err != nil {
-				return err
+				return nil, rec, nil, err
 			}
 		}
-		if err := setState(ctx, tx, h, rec, "CANCELED"); err != nil {
+		return h, rec, o, nil
+	})
+}
+
+// moveHandshake runs one answer to a handshake in a transaction: find
+// finds it (and does what the answer entails), then its state moves on.
+func (s *Service) moveHandshake(ctx context.Context, c *service.Call, state string, find func(tx store.Tx) (*handshake, store.Record, *organization, error)) (map[string]any, error) {
+	var out map[string]any
+	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
+		h, rec, o, err := find(tx)
+		if err != nil {
+			return err
+		}
+		if err := setState(ctx, tx, h, rec, state); err != nil {
 			return err
 		}
 		out = h.out(o, c.Now)
