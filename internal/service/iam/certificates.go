@@ -185,12 +185,7 @@ func (s *Service) uploadServerCertificate(ctx context.Context, c *service.Call, 
 	if sc.SealedKey, err = s.Keys.Seal([]byte(keyPEM), []byte("servercert:"+sc.ID)); err != nil {
 		return nil, err
 	}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindServerCert}, maxServerCerts, apierr.Limit("Cannot exceed quota for ServerCertificatesPerAccount: %d", maxServerCerts)); err != nil {
-			return err
-		}
-		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindServerCert, Key: key(name), ID: sc.ID, Path: path, Data: encode(sc), Created: sc.Uploaded}, serverCertExists(name))
-	})
+	err = createCounted(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindServerCert}, maxServerCerts, apierr.Limit("Cannot exceed quota for ServerCertificatesPerAccount: %d", maxServerCerts), store.Record{Account: c.Account, Kind: kindServerCert, Key: key(name), ID: sc.ID, Path: path, Data: encode(sc), Created: sc.Uploaded}, serverCertExists(name))
 	if err != nil {
 		return nil, err
 	}

@@ -321,6 +321,18 @@ func checkQuota(ctx context.Context, r store.Reader, q store.ListQuery, limit in
 	return nil
 }
 
+// createCounted inserts rec in one transaction unless q already counts
+// limit records (exceeded) or rec's key or id is taken (exists): every
+// create with an account quota.
+func createCounted(ctx context.Context, st store.Store, q store.ListQuery, limit int, exceeded error, rec store.Record, exists error) error {
+	return st.WithTx(ctx, func(tx store.Tx) error {
+		if err := checkQuota(ctx, tx, q, limit, exceeded); err != nil {
+			return err
+		}
+		return insertNew(ctx, tx, rec, exists)
+	})
+}
+
 // insertNew inserts rec, answering exists when its key or id is taken.
 func insertNew(ctx context.Context, tx store.Tx, rec store.Record, exists error) error {
 	err := tx.Insert(ctx, rec)

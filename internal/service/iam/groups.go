@@ -60,12 +60,7 @@ func (s *Service) createGroup(ctx context.Context, c *service.Call, in map[strin
 	name := awsproto.Str(in, "GroupName")
 	path := pathOr(in)
 	g := &Group{Name: name, ID: s.IDs.Unique(ids.Group), Path: path, ARN: iamARN(c, "group", path, name), Created: now(c)}
-	err := s.Store.WithTx(ctx, func(tx store.Tx) error {
-		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindGroup}, maxGroups, apierr.Limit("Cannot exceed quota for GroupsPerAccount: %d", maxGroups)); err != nil {
-			return err
-		}
-		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindGroup, Key: key(name), ID: g.ID, Path: path, Data: encode(g), Created: g.Created}, apierr.Exists("Group", name))
-	})
+	err := createCounted(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindGroup}, maxGroups, apierr.Limit("Cannot exceed quota for GroupsPerAccount: %d", maxGroups), store.Record{Account: c.Account, Kind: kindGroup, Key: key(name), ID: g.ID, Path: path, Data: encode(g), Created: g.Created}, apierr.Exists("Group", name))
 	if err != nil {
 		return nil, err
 	}

@@ -90,12 +90,7 @@ func (s *Service) createInstanceProfile(ctx context.Context, c *service.Call, in
 	}
 	path := pathOr(in)
 	p := &InstanceProfile{Name: name, ID: s.IDs.Unique(ids.InstanceProfile), Path: path, ARN: iamARN(c, "instance-profile", path, name), Created: now(c), Tags: tags}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindInstanceProfile}, maxInstanceProfiles, apierr.Limit("Cannot exceed quota for InstanceProfilesPerAccount: %d", maxInstanceProfiles)); err != nil {
-			return err
-		}
-		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindInstanceProfile, Key: key(name), ID: p.ID, Path: path, Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "Instance Profile %s already exists.", name))
-	})
+	err = createCounted(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindInstanceProfile}, maxInstanceProfiles, apierr.Limit("Cannot exceed quota for InstanceProfilesPerAccount: %d", maxInstanceProfiles), store.Record{Account: c.Account, Kind: kindInstanceProfile, Key: key(name), ID: p.ID, Path: path, Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "Instance Profile %s already exists.", name))
 	if err != nil {
 		return nil, err
 	}

@@ -161,12 +161,7 @@ func (s *Service) createOIDCProvider(ctx context.Context, c *service.Call, in ma
 		return nil, err
 	}
 	p := &OIDCProvider{URL: k, ARN: arn.IAM(c.Partition, c.Account, "oidc-provider/"+k), ClientIDs: clients, Thumbprints: thumbs, Created: now(c), Tags: tags}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindOIDCProvider}, maxOIDCProviders, apierr.Limit("Cannot exceed quota for OpenIdConnectProvidersPerAccount: %d", maxOIDCProviders)); err != nil {
-			return err
-		}
-		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindOIDCProvider, Key: k, Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "Provider with url https://%s already exists.", k))
-	})
+	err = createCounted(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindOIDCProvider}, maxOIDCProviders, apierr.Limit("Cannot exceed quota for OpenIdConnectProvidersPerAccount: %d", maxOIDCProviders), store.Record{Account: c.Account, Kind: kindOIDCProvider, Key: k, Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "Provider with url https://%s already exists.", k))
 	if err != nil {
 		return nil, err
 	}

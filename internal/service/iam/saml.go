@@ -251,12 +251,7 @@ func (s *Service) createSAMLProvider(ctx context.Context, c *service.Call, in ma
 	if err := s.applySAMLKeys(c, p, in); err != nil {
 		return nil, err
 	}
-	err = s.Store.WithTx(ctx, func(tx store.Tx) error {
-		if err := checkQuota(ctx, tx, store.ListQuery{Account: c.Account, Kind: kindSAMLProvider}, maxSAMLProviders, apierr.Limit("Cannot exceed quota for SamlProvidersPerAccount: %d", maxSAMLProviders)); err != nil {
-			return err
-		}
-		return insertNew(ctx, tx, store.Record{Account: c.Account, Kind: kindSAMLProvider, Key: key(name), Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "SAMLProvider %s already exists.", name))
-	})
+	err = createCounted(ctx, s.Store, store.ListQuery{Account: c.Account, Kind: kindSAMLProvider}, maxSAMLProviders, apierr.Limit("Cannot exceed quota for SamlProvidersPerAccount: %d", maxSAMLProviders), store.Record{Account: c.Account, Kind: kindSAMLProvider, Key: key(name), Data: encode(p), Created: p.Created}, apierr.New(apierr.EntityAlreadyExists, "SAMLProvider %s already exists.", name))
 	if err != nil {
 		return nil, err
 	}
