@@ -127,7 +127,7 @@ func trustAllows(role *iam.Role, fs *federatedSession) bool {
 }
 
 // startSession checks the trust policy and duration and issues the role
-// session; out holds Credentials, AssumedRoleUser and PackedPolicySize.
+// session; out holds Credentials, AssumedRoleUser and, with session policies or tags, PackedPolicySize.
 func (s *Service) startSession(ctx context.Context, c *service.Call, in map[string]any, ra arn.ARN, fs *federatedSession, issuer string) (map[string]any, error) {
 	roleName := ra.Resource[strings.LastIndexByte(ra.Resource, '/')+1:]
 	role, err := iam.LookupRole(ctx, s.Store, ra.Account, roleName)
@@ -175,10 +175,10 @@ func (s *Service) startSession(ctx context.Context, c *service.Call, in map[stri
 		return nil, err
 	}
 	out := map[string]any{
-		"Credentials":      creds,
-		"AssumedRoleUser":  map[string]any{"AssumedRoleId": p.UserID, "Arn": p.ARN},
-		"PackedPolicySize": packed,
+		"Credentials":     creds,
+		"AssumedRoleUser": map[string]any{"AssumedRoleId": p.UserID, "Arn": p.ARN},
 	}
+	setPackedSize(out, packed, policies, fs.tags)
 	if fs.sourceIdentity != "" {
 		out["SourceIdentity"] = fs.sourceIdentity
 	}

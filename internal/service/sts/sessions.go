@@ -209,14 +209,19 @@ func (s *Service) assumeRole(ctx context.Context, c *service.Call, in map[string
 		"Credentials":     creds,
 		"AssumedRoleUser": map[string]any{"AssumedRoleId": p.UserID, "Arn": p.ARN},
 	}
-	if len(policies) > 0 || len(tags) > 0 {
-		// Reported only for requests that pass session policies or tags.
-		out["PackedPolicySize"] = packed
-	}
+	setPackedSize(out, packed, policies, tags)
 	if sourceIdentity != "" {
 		out["SourceIdentity"] = sourceIdentity
 	}
 	return out, nil
+}
+
+// setPackedSize reports PackedPolicySize on a role session's response only
+// when the request passed session policies or tags, as AWS does.
+func setPackedSize(out map[string]any, packed int64, policies []string, tags map[string]string) {
+	if len(policies) > 0 || len(tags) > 0 {
+		out["PackedPolicySize"] = packed
+	}
 }
 
 func (s *Service) getSessionToken(ctx context.Context, c *service.Call, in map[string]any) (map[string]any, error) {
